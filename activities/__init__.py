@@ -1,0 +1,1 @@
+"""Activities: all I/O of the workflows (database, mail, Temporal describe calls)."""

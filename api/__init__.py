@@ -1,0 +1,1 @@
+"""The HTTP API and the staff web UI (FastAPI)."""

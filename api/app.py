@@ -1,0 +1,80 @@
+"""The FastAPI application: wiring only (routers, lifespan, middleware, error handlers)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from temporalio.client import Client
+
+from api.deps import AppState, TemporalHolder
+from api.metrics import REQUEST_LATENCY
+from api.problems import Problem, handle_http, handle_problem, handle_validation, problem_response
+from core.logging import configure_logging
+from core.settings import Settings, get_settings
+from store.db import UNAVAILABLE_ERRORS, make_engine, make_sessionmaker
+
+log = structlog.get_logger("bleibe.api")
+
+
+def create_app(settings: Settings | None = None, *, temporal_client: Client | None = None) -> FastAPI:
+    """Build the app; tests pass their own settings and an already connected Temporal client."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_format, settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        app.state.bleibe = AppState(settings=settings, engine=engine, sessions=make_sessionmaker(engine),
+                                    temporal=TemporalHolder(settings, temporal_client))
+        yield
+        await engine.dispose()
+
+    app = FastAPI(title="Bleibe", version="0.1.0", lifespan=lifespan,
+                  description="Fallübergabe Beratungsstelle – Ausländerbehörde (Bleiberecht)")
+    app.add_exception_handler(Problem, handle_problem)
+    app.add_exception_handler(RequestValidationError, handle_validation)
+    app.add_exception_handler(StarletteHTTPException, handle_http)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, UNAVAILABLE_ERRORS):
+            log.warning("database unavailable", error=type(exc).__name__, path=request.url.path)
+            return problem_response(503, "Die Datenbank ist nicht erreichbar; nichts wurde geändert.",
+                                    headers={"Retry-After": "5"})
+        log.exception("unhandled error", path=request.url.path)
+        return problem_response(500, "Interner Fehler; die Anfrage-ID steht im Header X-Request-ID.")
+
+    @app.middleware("http")
+    async def request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        rid = request.headers.get("x-request-id", "")[:80] or uuid.uuid4().hex
+        request.state.request_id = rid
+        structlog.contextvars.bind_contextvars(request_id=rid)
+        start = time.perf_counter()
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > settings.max_body_bytes:
+            response: Response = problem_response(413, f"Höchstens {settings.max_body_bytes} Bytes je Anfrage.")
+        else:
+            try:
+                response = await call_next(request)
+            finally:
+                structlog.contextvars.unbind_contextvars("request_id")
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        REQUEST_LATENCY.labels(request.method, template, str(response.status_code)).observe(time.perf_counter() - start)
+        response.headers["X-Request-ID"] = rid
+        return response
+
+    from api.routes import cases, eligibility, health, meetings
+
+    app.include_router(health.router)
+    app.include_router(cases.router)
+    app.include_router(eligibility.router)
+    app.include_router(meetings.router)
+    return app

@@ -1,0 +1,1 @@
+"""Process-wide plumbing: settings, logging, the Temporal connection and payload codec."""

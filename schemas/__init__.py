@@ -1,0 +1,1 @@
+"""Models shared across layers (workflow inputs, case state)."""
