@@ -160,7 +160,7 @@ async def timeline(session: AsyncSession, user: User, row: Case) -> list[Timelin
         )
     ).all()
     user_ids = {e.actor_id for e in events if e.actor_id}
-    names = dict((await session.execute(select(User.id, User.name).where(User.id.in_(user_ids)))).tuples().all())
+    names = dict((await session.execute(select(User.id, User.name).where(User.id.in_(user_ids)))).all())
     text_ids = {e.details.get("text_id") for e in events if e.details.get("text_id")}
     notes = {n.id: n for n in (await session.scalars(select(Note).where(Note.id.in_(text_ids)))).all()}
     out = []
