@@ -142,7 +142,9 @@ def run_stack(settings: Settings) -> int:
                     raise StackError(f"port {port} for Temporal is in use; set BLEIBE_TEMPORAL_PORT to a free one")
                 port = free_port()
             if not port_free("127.0.0.1", s.temporal_ui_port):
-                raise StackError(f"port {s.temporal_ui_port} for the Temporal UI is in use; set BLEIBE_TEMPORAL_UI_PORT")
+                raise StackError(
+                    f"port {s.temporal_ui_port} for the Temporal UI is in use; set BLEIBE_TEMPORAL_UI_PORT"
+                )
             address = f"127.0.0.1:{port}"
             cmd = [
                 temporal_binary(), "server", "start-dev",

@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
@@ -17,15 +18,22 @@ from core.settings import Settings, get_settings
 
 def workflows() -> list[type]:
     from workflows.case import CaseWorkflow
+    from workflows.meeting import MeetingPlannerWorkflow, MeetingWorkflow
+    from workflows.retention import RetentionWorkflow
 
-    return [CaseWorkflow]
+    return [CaseWorkflow, MeetingWorkflow, MeetingPlannerWorkflow, RetentionWorkflow]
 
 
 def activities(sessions: Any, settings: Settings) -> list[Any]:
     from activities.case import CaseActivities
+    from activities.meeting import MeetingActivities
+    from activities.retention import RetentionActivities
 
     case = CaseActivities(sessions)
-    return [case.project_case]
+    meeting = MeetingActivities(sessions, settings)
+    retention = RetentionActivities(sessions)
+    return [case.project_case, meeting.notify_meeting, meeting.carry_over_agenda, meeting.plan_meetings,
+            retention.delete_personal_data]
 
 
 def build_worker(client: Client, sessions: Any, settings: Settings, *, task_queue: str | None = None,
@@ -35,6 +43,8 @@ def build_worker(client: Client, sessions: Any, settings: Settings, *, task_queu
         "max_concurrent_activities": settings.worker_max_concurrent_activities,
         "max_concurrent_workflow_tasks": settings.worker_max_concurrent_workflow_tasks,
         "max_cached_workflows": settings.worker_max_cached_workflows,
+        "sticky_queue_schedule_to_start_timeout": timedelta(seconds=settings.worker_sticky_timeout_seconds),
+        "graceful_shutdown_timeout": timedelta(seconds=settings.worker_shutdown_grace_seconds),
     }
     options.update(overrides)
     from workflows.sandbox import workflow_runner
@@ -56,20 +66,44 @@ async def run_worker(settings: Settings) -> None:
 
     configure_logging(settings.log_format, settings.log_level)
     log = get_logger("bleibe.worker")
-    metrics_port = os.environ.get("BLEIBE_WORKER_METRICS_PORT")
-    runtime, metrics_addr = runtime_with_metrics(f"127.0.0.1:{metrics_port}" if metrics_port else None)
+    port = settings.worker_metrics_port
+    runtime, metrics_addr = runtime_with_metrics(f"{settings.worker_metrics_host}:{port}" if port else None)
     client = await connect(settings, runtime=runtime)
     engine = make_engine(settings.database_url)
     worker = build_worker(client, make_sessionmaker(engine), settings)
+    await _schedule_meetings(client, settings, log)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     log.info("worker started", task_queue=settings.task_queue, metrics=metrics_addr)
+    from activities.notify import OutboxSender
+
+    # The outbox sender lives beside the worker (see activities/notify.py for why not a workflow).
+    sender = asyncio.create_task(OutboxSender(make_sessionmaker(engine), settings).run(stop))
     async with worker:
         await stop.wait()
         log.info("worker stopping")
+    await sender
     await engine.dispose()
+
+
+async def _schedule_meetings(client: Client, settings: Settings, log: Any) -> None:
+    """Create or update the meeting planner's Temporal Schedule; the worker runs on without it."""
+    from temporalio.service import RPCError
+
+    from activities.meeting import ensure_meeting_schedule
+
+    try:
+        await ensure_meeting_schedule(client, settings)
+    except RPCError as exc:
+        log.warning("meeting planner schedule not set up", error=str(exc))
+    from activities.retention import ensure_retention_schedule
+
+    try:
+        await ensure_retention_schedule(client, settings)
+    except RPCError as exc:
+        log.warning("retention schedule not set up", error=str(exc))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -7,45 +7,30 @@ nothing twice.
 
 from __future__ import annotations
 
-from datetime import datetime
+import asyncio
+import os
 
 import structlog
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
-from schemas.case import PROJECT_CASE, CaseEvent, CaseState, DeadlineState, ProjectCaseInput
+from schemas.case import PROJECT_CASE, CaseEvent, ProjectCaseInput
 from store.db import SessionMaker, transaction
 from store.models import AgendaItem, AuditEvent, Case, OutboxMessage
+from store.projection import apply_state
 
 log = structlog.get_logger(__name__)
 
+# Reliability tests only: a pause before and after the projection's transaction, so a worker can be killed
+# while the activity runs (both with nothing and with everything already committed). Unset in service.
+_TEST_DELAY_ENV = "BLEIBE_TEST_PROJECTION_DELAY_MS"
 
-def next_deadline(state: CaseState) -> datetime | None:
-    active = [d.due_at for d in state.deadlines if d.state in (DeadlineState.PENDING, DeadlineState.REMINDED)]
-    return min(active) if active else None
 
-
-def apply_state(row: Case, state: CaseState) -> None:
-    """Copy a workflow state onto its read-model row (also used by ops repair)."""
-    row.stage = state.stage.value
-    row.status = state.status.value
-    row.pathway = state.pathway
-    row.outcome = state.outcome
-    if row.consent_given and not state.consent_given and row.consent_revoked_at is None:
-        row.consent_revoked_at = state.updated_at
-    row.consent_given = state.consent_given
-    row.submitted_at = state.submitted_at
-    row.authority_file_number = state.authority_file_number
-    row.meeting_id = state.meeting_id
-    row.deadlines = [d.model_dump(mode="json") for d in state.deadlines if d.state != DeadlineState.CANCELLED]
-    row.documents = [d.model_dump(mode="json") for d in state.documents]
-    row.next_deadline = next_deadline(state)
-    row.stage_entered_at = state.stage_entered_at
-    row.updated_at = state.updated_at
-    row.closed_at = state.closed_at
-    row.last_seq = state.seq
-    row.state = state.model_dump(mode="json")
+async def _test_delay() -> None:
+    ms = os.environ.get(_TEST_DELAY_ENV)
+    if ms:
+        await asyncio.sleep(int(ms) / 1000)
 
 
 class CaseActivities:
@@ -60,6 +45,7 @@ class CaseActivities:
         state = inp.state
         bound = log.bind(case_id=state.case_id, seq=state.seq)
         written = 0
+        await _test_delay()
         async with transaction(self.sessions) as session:
             seqs = [e.seq for e in inp.events]
             existing = set(
@@ -98,6 +84,7 @@ class CaseActivities:
                             OutboxMessage(dedupe_key=key, kind=n.kind, case_id=state.case_id,
                                           recipient_role=n.recipient_role, unit=n.unit, details=n.details)
                         )
+        await _test_delay()
         bound.info("case projected", events=len(inp.events), new_events=written, stage=state.stage.value)
         return written
 

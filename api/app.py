@@ -71,10 +71,26 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
         response.headers["X-Request-ID"] = rid
         return response
 
-    from api.routes import cases, eligibility, health, meetings
+    from api.limits import ChunkedBodyLimit
+    from api.routes import auth, cases, codec, eligibility, health, meetings
+
+    app.add_middleware(ChunkedBodyLimit, max_bytes=settings.max_body_bytes)
 
     app.include_router(health.router)
     app.include_router(cases.router)
     app.include_router(eligibility.router)
     app.include_router(meetings.router)
+    app.include_router(auth.router)
+    app.include_router(codec.router)
+    from api.routes import calendar
+
+    app.include_router(calendar.router)
+    from api.routes import ops, reports
+
+    app.include_router(ops.router)
+    app.include_router(reports.router)
+
+    from api import ui
+
+    app.include_router(ui.router)  # the staff web UI (German HTML pages)
     return app

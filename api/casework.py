@@ -20,6 +20,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import RPC_TIMEOUT, AppState
+from api.metrics import ACTIONS
 from api.problems import Problem, invalid, unavailable
 from api.schemas import ACTION_BODIES, CaseCreate, CaseRead, PersonIn, Strict, TimelineEntry
 from core.settings import Settings
@@ -80,7 +81,8 @@ async def load_case(session: AsyncSession, user: User, case_id: str, *, audit_re
     if audit_read and user.institution != Institution.COUNSELING:
         # Reads by the other institution (and by operations) are accounted for (DOMAIN.md §3).
         session.add(AuditEvent(at=datetime.now(UTC), case_id=row.id, seq=None, actor_id=user.id, role=user.role,
-                               institution=user.institution, action="read_case", details={}))
+                               institution=user.institution, action="read_case", details={},
+                               request_id=structlog.contextvars.get_contextvars().get("request_id")))
         await session.commit()
     return row
 
@@ -329,21 +331,30 @@ async def act(st: AppState, session: AsyncSession, user: User, case_id: str, act
     )
     inp = await _build_input(session, st.settings, user, row, action, body, update_id, request_id)
     client = await st.temporal.get()
+    if action == "refer_to_meeting":  # the meeting the case joins runs its own workflow (timers, carry-over)
+        from api.meetings_service import ensure_meeting_workflow
+
+        await ensure_meeting_workflow(client, st.settings, inp.meeting_id)
     try:
         state: CaseState = await client.get_workflow_handle(case_id).execute_update(
             action, inp, id=update_id, result_type=CaseState, rpc_timeout=RPC_TIMEOUT
         )
     except WorkflowUpdateFailedError as exc:
+        ACTIONS.labels(action, "refused").inc()
         await _drop_text(session, inp)
         raise _problem_from_update(exc, action) from exc
     except WorkflowUpdateRPCTimeoutOrCancelledError as exc:
+        ACTIONS.labels(action, "unavailable").inc()
         raise unavailable("Temporal") from exc
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
+            ACTIONS.labels(action, "refused").inc()
             await _drop_text(session, inp)
             raise Problem(409, "Der Fall läuft nicht mehr (abgeschlossen oder ohne Workflow).",
                           current_stage=row.stage, allowed_actions=[]) from exc
+        ACTIONS.labels(action, "unavailable").inc()
         raise unavailable("Temporal") from exc
+    ACTIONS.labels(action, "ok").inc()
     await session.refresh(row)
     result = view(row, user, state).model_dump(mode="json")
     if idempotency_key:
@@ -375,8 +386,14 @@ async def _store_text(session: AsyncSession, user: User, row: Case, update_id: s
         return None
     note_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"bleibe-note:{row.id}:{update_id}"))
     if await session.get(Note, note_id) is None:
-        session.add(Note(id=note_id, case_id=row.id, kind=kind, visibility=visibility, institution=user.institution,
-                         author_id=user.id, text=text))
+        # Two API processes may get the same Idempotency-Key at once: the second insert is a no-op.
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+        await session.execute(insert(Note).values(
+            id=note_id, case_id=row.id, kind=kind, visibility=visibility, institution=user.institution,
+            author_id=user.id, text=text).on_conflict_do_nothing(index_elements=["id"]))
         await session.commit()
     return note_id
 

@@ -105,6 +105,10 @@ async def current_user(request: Request, session: SessionDep) -> User:
     if user is None:
         raise Problem(401, "Anmeldung fehlt oder ist ungültig (Bearer-Token oder Sitzung).",
                       headers={"WWW-Authenticate": "Bearer"})
+    if request.url.path.startswith("/api/"):
+        from api.auth_service import require_csrf
+
+        require_csrf(request)  # cookie-authenticated writes need X-CSRF-Token; bearer requests are exempt
     request.state.user = user
     return user
 

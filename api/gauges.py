@@ -16,7 +16,11 @@ CASES = Gauge("bleibe_cases", "Cases by stage and status", ["stage", "status"], 
 async def refresh_gauges(st: Any) -> None:
     try:
         async with st.sessions() as session:
-            rows = (await session.execute(select(Case.stage, Case.status, func.count()).group_by(Case.stage, Case.status))).all()
+            stmt = select(Case.stage, Case.status, func.count()).group_by(Case.stage, Case.status)
+            rows = (await session.execute(stmt)).all()
+            from api.ops_metrics import refresh_ops_gauges
+
+            await refresh_ops_gauges(session)  # deadline misses, outbox by state, notification failures
     except Exception:  # metrics must not fail because the database is down
         return
     CASES.clear()

@@ -81,7 +81,8 @@ def cmd_users_create(args: argparse.Namespace, settings: Settings) -> int:
 
         from store.models import AuditEvent
 
-        user, token = await create_user(session, name=args.name, role=args.role, unit=args.unit, password=password)
+        user, token = await create_user(session, name=args.name, role=args.role, unit=args.unit, password=password,
+                                        email=args.email)
         session.add(AuditEvent(at=datetime.now(UTC), role="cli", institution="operations", action="user_created",
                                details={"user_id": user.id, "role": user.role}))
         return user, token
@@ -148,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--name", required=True)
     c.add_argument("--role", required=True, choices=["counselor", "authority_liaison", "authority_lead", "ops"])
     c.add_argument("--unit")
+    c.add_argument("--email", help="address for notifications (reminders, escalations)")
     c.add_argument("--password-stdin", action="store_true", help="read the web login password from stdin")
     c.set_defaults(func=cmd_users_create)
     r = users.add_parser("revoke", help="revoke a user and all their tokens")
@@ -165,6 +167,9 @@ def build_parser() -> argparse.ArgumentParser:
         register_ops(sub)
     except ImportError:
         pass
+    from cli.gdpr import register as register_gdpr
+
+    register_gdpr(sub)
     return p
 
 

@@ -65,6 +65,9 @@ def configure_logging(fmt: str = "auto", level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Database drivers echo SQL parameters (names, note texts) at DEBUG: never below WARNING, whatever the level.
+    for chatty in ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool", "psycopg"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
     # Access logs carry URLs; ours are ids only, but keep uvicorn's own access log off: we log requests.
     logging.getLogger("uvicorn.access").disabled = True
 

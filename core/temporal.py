@@ -63,18 +63,27 @@ def sdk_metrics_address() -> str | None:
     return _metrics_address
 
 
+def tls_config(settings: Settings) -> TLSConfig | bool:
+    """TLS for the Temporal connection: mTLS from files, a private CA / server name, or plain TLS for an API key."""
+    s = settings
+    if bool(s.temporal_tls_cert) != bool(s.temporal_tls_key):
+        raise ValueError("TEMPORAL_TLS_CERT and TEMPORAL_TLS_KEY must be set together")
+    if s.temporal_tls_cert or s.temporal_tls_ca or s.temporal_tls_server_name:
+        return TLSConfig(
+            server_root_ca_cert=s.temporal_tls_ca.read_bytes() if s.temporal_tls_ca else None,
+            domain=s.temporal_tls_server_name,
+            client_cert=s.temporal_tls_cert.read_bytes() if s.temporal_tls_cert else None,
+            client_private_key=s.temporal_tls_key.read_bytes() if s.temporal_tls_key else None,
+        )
+    # Temporal Cloud's API-key endpoints only speak TLS; the system roots verify them.
+    return s.temporal_api_key is not None
+
+
 async def connect(settings: Settings, *, address: str | None = None, runtime: Runtime | None = None,
                   retry_config: RetryConfig | None = None) -> Client:
     """Connect to the configured Temporal server (TLS / API key for Temporal Cloud when set)."""
-    tls: TLSConfig | bool = False
-    if settings.temporal_tls_cert and settings.temporal_tls_key:
-        tls = TLSConfig(
-            client_cert=settings.temporal_tls_cert.read_bytes(),
-            client_private_key=settings.temporal_tls_key.read_bytes(),
-        )
+    tls = tls_config(settings)
     api_key = settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None
-    if api_key and tls is False:
-        tls = True
     target = address or settings.temporal_address or f"127.0.0.1:{settings.temporal_port or 7233}"
     return await Client.connect(
         target,

@@ -223,6 +223,14 @@ class MeetingOutcomeInput(BaseModel):
     text_id: str | None = None
 
 
+class MoveToMeetingInput(BaseModel):
+    """Signal from a meeting workflow: the minutes left this case open, it moves to the next meeting."""
+
+    from_meeting_id: str
+    meeting_id: str
+    actor: Actor = SYSTEM
+
+
 # Activities are called by name, so workflows need not import the I/O layer (DESIGN.md).
 PROJECT_CASE = "project_case"
 

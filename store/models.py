@@ -37,6 +37,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(32))
     institution: Mapped[str] = mapped_column(String(32))
     unit: Mapped[str | None] = mapped_column(String(64))
+    email: Mapped[str | None] = mapped_column(String(254))  # for notifications (outbox sender)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     feed_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -203,3 +204,4 @@ class LoginAttempt(Base):
     username: Mapped[str] = mapped_column(String(120), index=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     success: Mapped[bool] = mapped_column(Boolean)
+    ip: Mapped[str | None] = mapped_column(String(64), index=True)  # client address: per-address lock

@@ -46,7 +46,7 @@ def verify_password(stored: str | None, password: str) -> bool:
 
 
 async def create_user(session: AsyncSession, *, name: str, role: str, unit: str | None = None,
-                      password: str | None = None) -> tuple[User, str]:
+                      password: str | None = None, email: str | None = None) -> tuple[User, str]:
     """Create a user with a first API token; returns the user and the token in clear (shown once)."""
     try:
         r = Role(role)
@@ -59,7 +59,9 @@ async def create_user(session: AsyncSession, *, name: str, role: str, unit: str 
         raise UserError(f"a user named {name!r} exists already")
     if password is not None and len(password) < 8:
         raise UserError("password must have at least 8 characters")
-    user = User(name=name, role=r.value, institution=ROLE_INSTITUTION[r].value, unit=unit,
+    if email is not None and (len(email) > 254 or "@" not in email or any(c.isspace() for c in email)):
+        raise UserError(f"not an e-mail address: {email!r}")
+    user = User(name=name, role=r.value, institution=ROLE_INSTITUTION[r].value, unit=unit, email=email,
                 password_hash=hash_password(password) if password else None)
     session.add(user)
     await session.flush()
@@ -85,7 +87,9 @@ async def revoke_user(session: AsyncSession, name: str) -> User:
 async def user_for_token(session: AsyncSession, token: str) -> User | None:
     """The active user owning this token, or None (unknown, expired or revoked)."""
     row = await session.execute(
-        select(User, ApiToken).join(ApiToken, ApiToken.user_id == User.id).where(ApiToken.token_hash == hash_token(token))
+        select(User, ApiToken)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == hash_token(token))
     )
     found = row.first()
     if found is None:

@@ -17,8 +17,6 @@ from temporalio.common import RetryPolicy, SearchAttributeKey, SearchAttributePa
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from zoneinfo import ZoneInfo
-
     from rules import checklists, deadlines
     from rules.lifecycle import Stage, Verdict, allowed_actions, check
     from schemas.case import (
@@ -38,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         DecideInput,
         Document,
         MeetingOutcomeInput,
+        MoveToMeetingInput,
         Notification,
         PrepareDecisionInput,
         ProjectCaseInput,
@@ -56,6 +55,9 @@ WRONG_STAGE = "ActionNotAllowed"  # 409 with current_stage / allowed_actions
 PRECONDITION = "PreconditionFailed"  # 409 with a detail
 INVALID = "InvalidInput"  # 422
 
+# Versioned changes (workflow.patched ids); deprecate_patch once no open case predates them.
+PATCH_SLA_ON_AUTHORITY_NOTE = "sla-restarts-on-authority-note"
+
 SA_STAGE = SearchAttributeKey.for_keyword("BleibeStage")
 SA_STAGE_ENTERED = SearchAttributeKey.for_datetime("BleibeStageEnteredAt")
 SA_NEXT_DEADLINE = SearchAttributeKey.for_datetime("BleibeNextDeadline")
@@ -72,7 +74,9 @@ PROJECTION_RETRY = RetryPolicy(
     non_retryable_error_types=["ValidationError"],
 )
 
-BERLIN = ZoneInfo("Europe/Berlin")
+# The sandbox hands workflow code a restricted proxy of zoneinfo.ZoneInfo, which datetime.astimezone refuses
+# ("tzinfo argument must be … a tzinfo subclass"); the passed-through rules module yields the real zone.
+BERLIN = deadlines.end_of_day(date(2026, 1, 1)).tzinfo
 ACTIVE_DEADLINE_STATES = (DeadlineState.PENDING, DeadlineState.REMINDED)
 
 
@@ -112,15 +116,17 @@ class CaseWorkflow:
         self._fresh = inp.state is None
         self._duldung_valid_until = inp.duldung_valid_until
         self._created_by = inp.created_by
+        # Here, not in run(): an update delivered with the start (an action right after create) runs its
+        # handler before run() begins, and create_case must still be event 1.
+        if self._fresh:
+            if self._duldung_valid_until:
+                self._set_expiry(DeadlineKind.DULDUNG_EXPIRY, self._duldung_valid_until)
+            self._record(self._created_by, "create_case", None, Stage.INTAKE, {"consent": self.state.consent_given})
 
     # ---- run loop -----------------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, inp: CaseWorkflowInput) -> CaseState:
-        if self._fresh:
-            if self._duldung_valid_until:
-                self._set_expiry(DeadlineKind.DULDUNG_EXPIRY, self._duldung_valid_until)
-            self._record(self._created_by, "create_case", None, Stage.INTAKE, {"consent": self.state.consent_given})
         while True:
             await self._flush()
             if self._finished():
@@ -356,7 +362,8 @@ class CaseWorkflow:
         self.state.pathway = inp.pathway
         self.state.eligible_from = inp.eligible_from
         self.state.documents = [Document(type=t) for t in checklists.checklist(inp.pathway)]
-        details = {"pathway": inp.pathway, "eligible_from": inp.eligible_from.isoformat() if inp.eligible_from else None}
+        eligible = inp.eligible_from.isoformat() if inp.eligible_from else None
+        details = {"pathway": inp.pathway, "eligible_from": eligible}
         wake_day = inp.eligible_from - timedelta(days=self.config.eligibility_lead_days) if inp.eligible_from else None
         if wake_day and _berlin_day_start(wake_day) > workflow.now():
             assert inp.eligible_from is not None
@@ -552,6 +559,11 @@ class CaseWorkflow:
 
     @workflow.update
     async def add_note(self, inp: AddNoteInput) -> CaseState:
+        # A note by the authority during review is an authority action: it restarts the review SLA.
+        # Cases started before this change keep their old clock when replayed (workflow.patched).
+        if (inp.actor.institution == "authority" and self.state.stage == Stage.AUTHORITY_REVIEW
+                and workflow.patched(PATCH_SLA_ON_AUTHORITY_NOTE)):
+            self._start_review_sla()
         self._record(inp.actor, "add_note", None, None,
                      {"text_id": inp.text_id, "visibility": inp.visibility}, request_id=inp.request_id)
         return await self._stored()
@@ -602,6 +614,15 @@ class CaseWorkflow:
                                    self.config.document_reminder_days, ref=inp.meeting_id)
             details |= {"documents": documents, "due": inp.due.isoformat() if inp.due else None}
             self._enter(inp.actor, "meeting_outcome", Stage.DOCUMENT_COLLECTION, details)
+
+    @workflow.signal
+    def move_to_meeting(self, inp: MoveToMeetingInput) -> None:
+        """Carry the case over to the next meeting when the minutes left it open (a repeat is a no-op)."""
+        if self.state.stage != Stage.JOINT_MEETING or self.state.meeting_id != inp.from_meeting_id:
+            return
+        self.state.meeting_id = inp.meeting_id
+        self._record(inp.actor, "move_to_meeting", None, None,
+                     {"from_meeting_id": inp.from_meeting_id, "meeting_id": inp.meeting_id})
 
 
 def _sa_equal(current: TypedSearchAttributes, update: Any) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 from temporalio import activity
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError
 from temporalio.worker import Worker
 
 from schemas.case import (
@@ -61,17 +62,33 @@ class Recorder:
         return [e.action for e in self.events.get(case_id, [])]
 
 
+_started: dict[str, list[str]] = {}
+
+
 @asynccontextmanager
 async def case_worker(client: Client, recorder: Recorder) -> AsyncIterator[str]:
+    """A worker on a fresh task queue; cases it leaves open are terminated when it stops.
+
+    The time-skipping server is shared by the session: an orphaned workflow whose timer fires with no
+    worker to run it would stall time skipping for every later test.
+    """
     tq = f"case-test-{uuid.uuid4().hex[:8]}"
-    async with Worker(client, task_queue=tq, workflows=[CaseWorkflow], activities=[recorder.activity()],
-                      workflow_runner=workflow_runner()):
-        yield tq
+    try:
+        async with Worker(client, task_queue=tq, workflows=[CaseWorkflow], activities=[recorder.activity()],
+                          workflow_runner=workflow_runner()):
+            yield tq
+    finally:
+        for wid in _started.pop(tq, []):
+            try:
+                await client.get_workflow_handle(wid).terminate("test finished")
+            except RPCError:
+                pass  # already closed
 
 
 async def start_case(client: Client, tq: str, *, duldung_valid_until: date | None = None, consent: bool = True,
                      config: TimerConfig | None = None) -> WorkflowHandle[Any, Any]:
     case_id = f"case-{uuid.uuid4()}"
+    _started.setdefault(tq, []).append(case_id)
     return await client.start_workflow(
         CaseWorkflow.run,
         CaseWorkflowInput(case_id=case_id, unit="dd", created_by=COUNSELOR, consent_given=consent,

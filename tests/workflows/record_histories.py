@@ -56,7 +56,8 @@ async def scenario_grant(env: WorkflowEnvironment, tq: str) -> str:
     await h.signal("meeting_outcome", MeetingOutcomeInput(meeting_id="meeting-2030-01-08", outcome="decision_ready",
                                                           actor=LEAD))
     await update(h, "add_note", AddNoteInput(actor=LIAISON, text_id="n-1", visibility="internal"))
-    await update(h, "decide", DecideInput(actor=LIAISON, outcome="granted", permit="25b", valid_until=date(2028, 11, 30)))
+    await update(h, "decide", DecideInput(actor=LIAISON, outcome="granted", permit="25b",
+                                          valid_until=date(2028, 11, 30)))
     await h.result()
     return h.id
 

@@ -85,7 +85,7 @@ async def test_request_documents_goes_back_and_resubmits(ts_env: WorkflowEnviron
     async with case_worker(ts_env.client, rec) as tq:
         h = await start_case(ts_env.client, tq)
         await to_review(h)
-        due = date.today() + timedelta(days=30)
+        due = (await ts_env.get_current_time()).date() + timedelta(days=30)
         s = await update(h, "request_documents", RequestDocumentsInput(actor=LIAISON, documents=["payslips"], due=due))
         assert s.stage == "document_collection"
         payslips = next(d for d in s.documents if d.type == "payslips")
@@ -163,7 +163,7 @@ async def test_meeting_outcomes_route_the_case(ts_env: WorkflowEnvironment) -> N
         assert (await state(back)).stage == "joint_meeting"
         await back.signal("meeting_outcome", MeetingOutcomeInput(meeting_id="meeting-2030-02-05",
                                                                  outcome="back_to_review", actor=LEAD))
-        due = date.today() + timedelta(days=20)
+        due = (await ts_env.get_current_time()).date() + timedelta(days=20)
         await docs.signal("meeting_outcome", MeetingOutcomeInput(
             meeting_id="meeting-2030-02-05", outcome="request_documents", actor=LEAD, documents=["rent_contract"],
             due=due))
@@ -179,17 +179,18 @@ async def test_meeting_outcomes_route_the_case(ts_env: WorkflowEnvironment) -> N
 async def test_prepare_decision_refusal_and_interim(ts_env: WorkflowEnvironment) -> None:
     rec = Recorder()
     async with case_worker(ts_env.client, rec) as tq:
-        h = await start_case(ts_env.client, tq, duldung_valid_until=date.today() + timedelta(days=90))
+        today = (await ts_env.get_current_time()).date()
+        h = await start_case(ts_env.client, tq, duldung_valid_until=today + timedelta(days=90))
         await to_review(h)
         s = await update(h, "record_interim", RecordInterimInput(actor=LIAISON, kind="duldung_extended",
-                                                                 valid_until=date.today() + timedelta(days=200)))
+                                                                 valid_until=today + timedelta(days=200)))
         active = [d for d in s.deadlines if d.kind == "duldung_expiry" and d.state == "pending"]
-        assert len(active) == 1 and active[0].due == date.today() + timedelta(days=200)
+        assert len(active) == 1 and active[0].due == today + timedelta(days=200)
         s = await update(h, "prepare_decision", PrepareDecisionInput(actor=LIAISON))
         assert s.stage == "decision"
         err = await refused(h, "decide", DecideInput(actor=LEAD, outcome="refused"))
         assert err.type == "InvalidInput"
-        notified = date.today()
+        notified = today
         s = await update(h, "decide", DecideInput(actor=LEAD, outcome="refused", notified_on=notified))
         assert s.stage == "closed" and s.outcome == "refused"
         appeal = next(d for d in s.deadlines if d.kind == "appeal_deadline")

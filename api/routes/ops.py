@@ -1,0 +1,36 @@
+"""Operations: stuck cases and case repair (API.md "Ops and reports")."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Response
+
+from api.deps import SessionDep, StateDep, require_roles
+from api.ops_service import StuckCase, repair_case, stuck_cases
+from api.problems import Problem
+from store.models import User
+
+router = APIRouter(prefix="/api/v1/ops", tags=["ops"])
+
+OpsOrLead = Annotated[User, require_roles("ops", "authority_lead")]
+OpsOnly = Annotated[User, require_roles("ops")]
+
+
+@router.get("/stuck", response_model=list[StuckCase], summary="Stuck cases with reason and since")
+async def get_stuck(st: StateDep, session: SessionDep, user: OpsOrLead, response: Response) -> list[StuckCase]:
+    """Stuck open cases; with Temporal unreachable the SQL reasons only and `X-Bleibe-Partial: temporal`."""
+    try:
+        client = await st.temporal.get()
+    except Problem:
+        # The board matters most when Temporal is in trouble: show what the read model knows.
+        client = None
+        response.headers["X-Bleibe-Partial"] = "temporal"
+    return await stuck_cases(session, client, st.settings)
+
+
+@router.post("/cases/{case_id}/repair", summary="Re-sync a case's read model or restart its lost workflow")
+async def post_repair(case_id: str, st: StateDep, session: SessionDep, user: OpsOnly) -> dict[str, Any]:
+    """Re-project from the workflow's state query, or restart a missing workflow from the read model; audited."""
+    client = await st.temporal.get()
+    return await repair_case(session, client, st.settings, case_id, user)
