@@ -39,7 +39,7 @@ def cmd_stuck(args: argparse.Namespace, settings: Settings) -> int:
         except CliError as exc:
             print(f"bleibe: {exc}; showing the read model's findings only", file=sys.stderr)
             client = None
-        return await stuck_cases(session, client, settings)
+        return await stuck_cases(session, client, settings, max_age=None)
 
     found = asyncio.run(_with_session(settings, run))
     if args.json:

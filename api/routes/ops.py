@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Response
 
 from api.deps import SessionDep, StateDep, require_roles
-from api.ops_service import StuckCase, repair_case, stuck_cases
+from api.ops_service import SCAN_MAX_AGE, StuckCase, repair_case, stuck_cases
 from api.problems import Problem
 from store.models import User
 
@@ -18,15 +18,19 @@ OpsOnly = Annotated[User, require_roles("ops")]
 
 
 @router.get("/stuck", response_model=list[StuckCase], summary="Stuck cases with reason and since")
-async def get_stuck(st: StateDep, session: SessionDep, user: OpsOrLead, response: Response) -> list[StuckCase]:
-    """Stuck open cases; with Temporal unreachable the SQL reasons only and `X-Bleibe-Partial: temporal`."""
+async def get_stuck(st: StateDep, session: SessionDep, user: OpsOrLead, response: Response,
+                    fresh: bool = False) -> list[StuckCase]:
+    """Stuck open cases; Temporal findings from a scan at most 30 s old (`fresh=true`: a new scan).
+
+    With Temporal unreachable the SQL reasons only and `X-Bleibe-Partial: temporal`.
+    """
     try:
         client = await st.temporal.get()
     except Problem:
         # The board matters most when Temporal is in trouble: show what the read model knows.
         client = None
         response.headers["X-Bleibe-Partial"] = "temporal"
-    return await stuck_cases(session, client, st.settings)
+    return await stuck_cases(session, client, st.settings, max_age=None if fresh else SCAN_MAX_AGE)
 
 
 @router.post("/cases/{case_id}/repair", summary="Re-sync a case's read model or restart its lost workflow")
