@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import structlog
 from pydantic import ValidationError
 from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -220,14 +221,16 @@ async def create_case(st: AppState, session: AsyncSession, user: User, body: Cas
     seed = uuid.uuid5(uuid.NAMESPACE_URL, f"bleibe:{user.id}:{idempotency_key}") if idempotency_key else uuid.uuid4()
     case_id = f"case-{seed}"
     if await session.get(Case, case_id) is None:
-        if await session.scalar(select(Case.id).where(Case.reference == body.person.reference)):
-            raise Problem(409, "Für dieses Aktenzeichen besteht bereits ein Fall.", reference=body.person.reference)
         now = datetime.now(UTC)
         p = body.person
         person = Person(id=str(uuid.uuid4()), reference=p.reference, given_name=p.given_name,
                         family_name=p.family_name, birth_date=p.birth_date, profile=p.model_dump(mode="json"))
         session.add(person)
-        await session.flush()  # people first: no ORM relationship tells the unit of work the order
+        try:
+            await session.flush()  # people first: no ORM relationship tells the unit of work the order
+        except IntegrityError as exc:  # people.reference is unique: one case per reference
+            await session.rollback()
+            raise Problem(409, "Für dieses Aktenzeichen besteht bereits ein Fall.", reference=p.reference) from exc
         session.add(Case(
             id=case_id, person_id=person.id, reference=p.reference, unit=user.unit, created_by=user.id,
             stage=Stage.INTAKE.value, status="active", pathway=body.pathway, consent_given=body.consent_to_share.given,
@@ -355,7 +358,7 @@ async def act(st: AppState, session: AsyncSession, user: User, case_id: str, act
         ACTIONS.labels(action, "unavailable").inc()
         raise unavailable("Temporal") from exc
     ACTIONS.labels(action, "ok").inc()
-    await session.refresh(row)
+    # The view is built from the update's result; the row only lends id and reference (no re-read).
     result = view(row, user, state).model_dump(mode="json")
     if idempotency_key:
         await _remember(session, user, idempotency_key, request_hash, 200, result)

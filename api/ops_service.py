@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 import structlog
 from pydantic import BaseModel
-from sqlalchemy import Text, and_, cast, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import (
     Client,
@@ -143,8 +143,7 @@ async def _stage_sla(session: AsyncSession, settings: Settings, now: datetime) -
 
 
 async def _deadlines(session: AsyncSession, now: datetime) -> list[StuckCase]:
-    cond = and_(_open(), or_(Case.next_deadline < now - TIMER_GRACE,
-                             cast(Case.deadlines, Text).like('%"missed"%')))
+    cond = and_(_open(), or_(Case.next_deadline < now - TIMER_GRACE, Case.deadline_missed.is_(True)))
     rows = (await session.execute(
         select(Case.id, Case.reference, Case.stage, Case.stage_entered_at, Case.deadlines).where(cond)
     )).all()

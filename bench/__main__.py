@@ -218,6 +218,7 @@ class Bench:
                     "created_by": self.counselor.id, "stage": stages[i % 5], "status": "active", "pathway": "25b",
                     "consent_given": True, "submitted_at": entered if i % 5 >= 2 else None,
                     "deadlines": [deadline], "documents": [], "next_deadline": None if missed else due,
+                    "deadline_missed": missed,
                     "stage_entered_at": entered, "created_at": entered, "updated_at": entered, "last_seq": 0,
                 })
                 if len(batch_cases) == 1000:

@@ -93,6 +93,8 @@ class Case(Base):
     deadlines: Mapped[list[Any]] = mapped_column(JSON, default=list)
     documents: Mapped[list[Any]] = mapped_column(JSON, default=list)
     next_deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    # Some deadline is in state `missed`: lets ops find them by index instead of reading every JSON list.
+    deadline_missed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0", index=True)
     stage_entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -28,6 +28,7 @@ def apply_state(row: Case, state: CaseState) -> None:
     row.deadlines = [d.model_dump(mode="json") for d in state.deadlines if d.state != DeadlineState.CANCELLED]
     row.documents = [d.model_dump(mode="json") for d in state.documents]
     row.next_deadline = next_deadline(state)
+    row.deadline_missed = any(d.state == DeadlineState.MISSED for d in state.deadlines)
     row.stage_entered_at = state.stage_entered_at
     row.updated_at = state.updated_at
     row.closed_at = state.closed_at

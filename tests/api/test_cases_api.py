@@ -135,3 +135,12 @@ async def test_list_filters_and_cursor(counselor: Api, liaison: Api) -> None:
     assert (await counselor.get("/api/v1/cases", params={"stage": "closed", "q": f"L{tag}"})).json()["items"] == []
     # not submitted: invisible to the authority
     assert (await liaison.get("/api/v1/cases", params={"q": f"L{tag}"})).json()["items"] == []
+
+
+async def test_second_case_for_a_reference_is_409_and_stores_nothing(counselor: Api) -> None:
+    first = await new_case(counselor)
+    r = await counselor.post("/api/v1/cases", json={"person": person(reference=first["reference"]),
+                                                     "consent_to_share": {"given": True}})
+    assert r.status_code == 409 and r.json()["reference"] == first["reference"]
+    found = (await counselor.get("/api/v1/cases", params={"q": first["reference"]})).json()["items"]
+    assert [c["id"] for c in found] == [first["id"]]

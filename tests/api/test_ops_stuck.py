@@ -175,7 +175,8 @@ async def test_sql_part_is_fast_on_ten_thousand_open_cases(tmp_path: Path, setti
                 cases.append({"id": f"case-{i}", "person_id": pid, "reference": f"R-{i}", "created_by": creator.id,
                               "stage": "intake" if i % 2 == 0 else "document_collection", "status": "active",
                               "consent_given": True, "stage_entered_at": entered, "created_at": entered,
-                              "updated_at": entered, "last_seq": 1, "deadlines": deadlines, "documents": []})
+                              "updated_at": entered, "last_seq": 1, "deadlines": deadlines, "documents": [],
+                              "deadline_missed": bool(deadlines)})
             await s.execute(insert(Person), people)
             await s.execute(insert(Case), cases)
             await s.commit()
