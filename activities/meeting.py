@@ -15,15 +15,13 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
 )
 
+from activities.schedules import upsert_schedule
 from core.settings import Settings
 from rules.lifecycle import Stage
 from rules.meetings import MeetingRule
@@ -139,17 +137,7 @@ def planner_schedule(settings: Settings, schedule_id: str = MEETING_PLANNER_SCHE
 async def ensure_meeting_schedule(client: Client, settings: Settings,
                                   schedule_id: str = MEETING_PLANNER_SCHEDULE) -> str:
     """Create the planner schedule, or bring an existing one up to date with the settings (idempotent)."""
-    schedule = planner_schedule(settings, schedule_id)
-    try:
-        await client.create_schedule(schedule_id, schedule, trigger_immediately=True)
-        log.info("meeting planner scheduled", schedule_id=schedule_id)
-        return "created"
-    except ScheduleAlreadyRunningError:
-        pass
-
-    def update(_: ScheduleUpdateInput) -> ScheduleUpdate:
-        return ScheduleUpdate(schedule=schedule)
-
-    await client.get_schedule_handle(schedule_id).update(update)
-    log.info("meeting planner schedule updated", schedule_id=schedule_id)
-    return "updated"
+    result = await upsert_schedule(client, schedule_id, planner_schedule(settings, schedule_id),
+                                   trigger_immediately=True)
+    log.info("meeting planner schedule " + result, schedule_id=schedule_id)
+    return result

@@ -18,15 +18,13 @@ from temporalio.client import (
     Client,
     Schedule,
     ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
     ScheduleIntervalSpec,
     ScheduleOverlapPolicy,
     SchedulePolicy,
     ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
 )
 
+from activities.schedules import upsert_schedule
 from core.settings import Settings
 from schemas.retention import (
     DELETE_PERSONAL_DATA,
@@ -112,17 +110,6 @@ def retention_schedule(settings: Settings) -> Schedule:
 async def ensure_retention_schedule(client: Client, settings: Settings,
                                     schedule_id: str = RETENTION_SCHEDULE) -> str:
     """Create the daily retention schedule, or update it to the current settings (idempotent)."""
-    schedule = retention_schedule(settings)
-    try:
-        await client.create_schedule(schedule_id, schedule)
-        log.info("retention scheduled", schedule_id=schedule_id, retention_days=settings.retention_days)
-        return "created"
-    except ScheduleAlreadyRunningError:
-        pass
-
-    def change(_: ScheduleUpdateInput) -> ScheduleUpdate:
-        return ScheduleUpdate(schedule=schedule)
-
-    await client.get_schedule_handle(schedule_id).update(change)
-    log.info("retention schedule updated", schedule_id=schedule_id, retention_days=settings.retention_days)
-    return "updated"
+    result = await upsert_schedule(client, schedule_id, retention_schedule(settings))
+    log.info("retention schedule " + result, schedule_id=schedule_id, retention_days=settings.retention_days)
+    return result

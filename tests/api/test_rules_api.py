@@ -79,7 +79,8 @@ async def test_not_yet_pathway_waits_in_intake(counselor: Api) -> None:
 
 async def test_deadline_compute_matches_api_md(counselor: Api) -> None:
     """§193 BGB: 2026-03-28 + 14 days = Saturday 2026-04-11 → Monday 2026-04-13 (Easter Monday is 6 April)."""
-    r = await counselor.get("/api/v1/deadlines/compute", params={"event": "2026-03-28", "period": "P14D", "state": "SN"})
+    params = {"event": "2026-03-28", "period": "P14D", "state": "SN"}
+    r = await counselor.get("/api/v1/deadlines/compute", params=params)
     assert r.status_code == 200
     body = r.json()
     assert body["end"] == "2026-04-13" and body["shifted_from"] == "2026-04-11" and "Saturday" in body["reason"]
