@@ -16,17 +16,27 @@ Pending activities and workflow-task attempts are not in Temporal's visibility s
 could only find missing workflows, not failing ones; one describe per open case finds both. Measured on
 the dev server ~1.5 ms per describe at 32 in flight, so 10,000 open cases cost some seconds there; a
 cluster spreads the calls over its frontends. The SQL part alone (no client) stays in milliseconds.
+
+The board is paged (`stuck_page`): findings in one order, oldest `since` first, then case id, then reason,
+with an opaque cursor after the last one shown. A page costs about the same whether ten or thousands of cases
+are stuck: the stage-SLA part reads at most a page per stage from its index, the scan is kept sorted and is
+entered by bisection, and only the missed-deadline part reads all its candidates (cases whose deadline passed
+unhandled: each one needs a person, so a large number of them is itself the incident).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import bisect
+import json
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import structlog
 from pydantic import BaseModel
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import (
     Client,
@@ -38,7 +48,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.deps import RPC_TIMEOUT
-from api.problems import Problem, unavailable
+from api.problems import Problem, invalid, unavailable
 from core.settings import Settings
 from rules.lifecycle import Stage
 from schemas.case import Actor, CaseState, CaseWorkflowInput
@@ -83,6 +93,36 @@ def _open() -> Any:
 
 
 SCAN_MAX_AGE = timedelta(seconds=30)
+# One page of the ops board: the oldest findings first; the rest behind a cursor.
+DEFAULT_PAGE = 100
+MAX_PAGE = 1000
+# A finding's place in the order every page keeps: oldest first, then case, then reason.
+Key = tuple[datetime, str, str]
+
+
+def _key(s: StuckCase) -> Key:
+    return (s.since, s.case_id, s.reason)
+
+
+def encode_cursor(s: StuckCase) -> str:
+    """The position after `s`, opaque to clients."""
+    return base64.urlsafe_b64encode(json.dumps([s.since.isoformat(), s.case_id, s.reason]).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> Key:
+    try:
+        since, cid, reason = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return _aware(datetime.fromisoformat(since)), str(cid), str(reason)
+    except (ValueError, TypeError) as exc:
+        raise invalid([{"field": "cursor", "message": "ungültiger Cursor"}]) from exc
+
+
+class StuckPage(BaseModel):
+    """One page of findings, oldest first; `total` counts every finding, `next_cursor` is None on the last page."""
+
+    items: list[StuckCase]
+    total: int
+    next_cursor: str | None
 
 
 class _Scan:
@@ -90,13 +130,27 @@ class _Scan:
 
     def __init__(self) -> None:
         self.at: datetime | None = None
-        self.results: list[StuckCase] = []
+        self.results: list[StuckCase] = []  # in page order
+        self.keys: list[Key] = []
+        self.per_case: Counter[str] = Counter()
         self.task: asyncio.Task[None] | None = None
 
-    async def run(self, client: Client, settings: Settings, rows: list[tuple[Any, ...]]) -> None:
+    async def run(self, client: Client, settings: Settings, bind: Any) -> None:
+        """Describe every open case; reads the open cases in its own session (it may outlive the request)."""
         started = datetime.now(UTC)
-        self.results = await _temporal(client, settings, rows)
-        self.at = started
+        async with AsyncSession(bind) as session:
+            open_rows = select(Case.id, Case.reference, Case.stage, Case.updated_at).where(_open())
+            rows = [tuple(r) for r in (await session.execute(open_rows)).all()]
+        self.set(sorted(await _temporal(client, settings, rows), key=_key), started)
+
+    def set(self, results: list[StuckCase], at: datetime | None) -> None:
+        self.results, self.keys = results, [_key(s) for s in results]
+        self.per_case = Counter(s.case_id for s in results)
+        self.at = at
+
+    def forget(self, case_id: str) -> None:
+        if case_id in self.per_case:
+            self.set([s for s in self.results if s.case_id != case_id], self.at)
 
 
 _scans: dict[tuple[int, str], _Scan] = {}
@@ -105,41 +159,89 @@ _scans: dict[tuple[int, str], _Scan] = {}
 async def stuck_cases(session: AsyncSession, client: Client | None, settings: Settings, *,
                       max_age: timedelta | None = SCAN_MAX_AGE) -> list[StuckCase]:
     """Every stuck open case with its reasons, oldest first; without a client only the SQL reasons."""
+    return (await stuck_page(session, client, settings, max_age=max_age, limit=None)).items
+
+
+async def stuck_page(session: AsyncSession, client: Client | None, settings: Settings, *,
+                     max_age: timedelta | None = SCAN_MAX_AGE, limit: int | None = DEFAULT_PAGE,
+                     cursor: str | None = None) -> StuckPage:
+    """The `limit` oldest findings after `cursor` (None: all), from the three sources merged in one order.
+
+    Each source yields at most `limit + 1` findings past the cursor, in order, so a page costs the same
+    whether 10 or 5,000 cases are stuck: the stage SLA part walks the (stage, stage_entered_at) index per
+    stage. The deadline part reads every case the index marks as overdue (missed deadlines: few, and each
+    one needs a person) and the Temporal part is the cached scan.
+    """
+    after = decode_cursor(cursor) if cursor else None
     now = datetime.now(UTC)
-    found = await _stage_sla(session, settings, now) + await _deadlines(session, now)
+    sla_items, sla_total = await _stage_sla(session, settings, now, after, limit)
+    deadline_all = await _deadlines(session, now)
+    temporal_items, temporal_total = [], 0
     if client is not None:
-        open_rows = select(Case.id, Case.reference, Case.stage, Case.updated_at).where(_open())
-        rows = [tuple(r) for r in (await session.execute(open_rows)).all()]
-        found += await _temporal_findings(client, settings, rows, max_age, now)
-    return sorted(found, key=lambda s: (s.since, s.case_id, s.reason))
+        temporal_items, temporal_total = await _temporal_findings(session, client, settings, max_age, now,
+                                                                  after, limit)
+    total = sla_total + len(deadline_all) + temporal_total
+    deadline_items = [s for s in deadline_all if after is None or _key(s) > after]
+    merged = sorted(sla_items + deadline_items + temporal_items, key=_key)
+    if limit is None or len(merged) <= limit:
+        return StuckPage(items=merged, total=total, next_cursor=None)
+    return StuckPage(items=merged[:limit], total=total, next_cursor=encode_cursor(merged[limit - 1]))
 
 
-async def _temporal_findings(client: Client, settings: Settings, rows: list[tuple[Any, ...]],
-                             max_age: timedelta | None, now: datetime) -> list[StuckCase]:
+# A case closed a little before the scan started may have been projected only after it read the open cases.
+SCAN_OVERLAP = timedelta(minutes=5)
+
+
+async def _temporal_findings(session: AsyncSession, client: Client, settings: Settings,
+                             max_age: timedelta | None, now: datetime, after: Key | None,
+                             limit: int | None) -> tuple[list[StuckCase], int]:
+    """The scan's findings past `after` (at most `limit + 1`) and how many it holds, less cases closed since."""
     scan = _scans.setdefault((id(client), settings.task_queue), _Scan())
     if max_age is None or scan.at is None:
-        await scan.run(client, settings, rows)
+        await scan.run(client, settings, session.bind)
     elif now - scan.at > max_age and (scan.task is None or scan.task.done()):
-        scan.task = asyncio.create_task(scan.run(client, settings, rows))
-    still_open = {r[0] for r in rows}
-    # A case closed or repaired since the scan is not reported from it.
-    return [s for s in scan.results if s.case_id in still_open]
+        scan.task = asyncio.create_task(scan.run(client, settings, session.bind))
+    assert scan.at is not None
+    # Only rows changed since the scan can have closed since; the updated_at index finds those few.
+    closed = select(Case.id).where(Case.updated_at >= scan.at - SCAN_OVERLAP, Case.stage == Stage.CLOSED.value)
+    gone = set((await session.scalars(closed)).all()) & scan.per_case.keys()
+    total = len(scan.results) - sum(scan.per_case[c] for c in gone)
+    start = bisect.bisect_right(scan.keys, after) if after is not None else 0
+    window = scan.results[start:] if limit is None else scan.results[start:start + limit + 1 + len(gone)]
+    return [s for s in window if s.case_id not in gone], total
 
 
-async def _stage_sla(session: AsyncSession, settings: Settings, now: datetime) -> list[StuckCase]:
-    slas = {s: d for s, d in settings.stage_sla_days.items() if s != Stage.CLOSED.value}
+def forget_scanned(case_id: str) -> None:
+    """Drop a repaired case from every cached scan: the next scan says whether it is still stuck."""
+    for scan in _scans.values():
+        scan.forget(case_id)
+
+
+async def _stage_sla(session: AsyncSession, settings: Settings, now: datetime, after: Key | None,
+                     limit: int | None) -> tuple[list[StuckCase], int]:
+    """Findings past `after` (at most `limit + 1` per stage, in order) and the number of all findings."""
+    slas = {s: timedelta(days=d) for s, d in settings.stage_sla_days.items() if s != Stage.CLOSED.value}
     if not slas:
-        return []
-    cond = or_(*(and_(Case.stage == s, Case.stage_entered_at < now - timedelta(days=d)) for s, d in slas.items()))
-    rows = (await session.execute(select(Case.id, Case.reference, Case.stage, Case.stage_entered_at).where(cond))).all()
+        return [], 0
+    over = {s: and_(Case.stage == s, Case.stage_entered_at < now - sla) for s, sla in slas.items()}
+    total = int(await session.scalar(select(func.count()).select_from(Case).where(or_(*over.values()))) or 0)
     out = []
-    for cid, ref, stage, entered in rows:
-        entered = _aware(entered)
-        days = (now - entered).days
-        out.append(StuckCase(case_id=cid, reference=ref, stage=stage, reason="stage_sla",
-                             since=entered + timedelta(days=slas[stage]),
-                             detail=f"Seit {days} Tagen im Stand {stage} (erlaubt: {slas[stage]:g} Tage)."))
-    return out
+    for stage, sla in slas.items():
+        q = select(Case.id, Case.reference, Case.stage_entered_at).where(over[stage])
+        if after is not None:
+            # Within a stage `since` is entry time + SLA, so the cursor maps back onto the index column.
+            at, cid, reason = after[0] - sla, after[1], after[2]
+            same_time = Case.id >= cid if "stage_sla" > reason else Case.id > cid
+            q = q.where(or_(Case.stage_entered_at > at, and_(Case.stage_entered_at == at, same_time)))
+        q = q.order_by(Case.stage_entered_at, Case.id)
+        if limit is not None:
+            q = q.limit(limit + 1)
+        for cid, ref, entered in (await session.execute(q)).all():
+            entered = _aware(entered)
+            days, allowed = (now - entered).days, sla / timedelta(days=1)
+            out.append(StuckCase(case_id=cid, reference=ref, stage=stage, reason="stage_sla", since=entered + sla,
+                                 detail=f"Seit {days} Tagen im Stand {stage} (erlaubt: {allowed:g} Tage)."))
+    return out, total
 
 
 async def _deadlines(session: AsyncSession, now: datetime) -> list[StuckCase]:
@@ -266,6 +368,7 @@ async def repair_case(session: AsyncSession, client: Client, settings: Settings,
                            details={"mode": mode, "workflow": workflow_status, "seq_before": before_seq,
                                     "seq_after": row.last_seq}))
     await session.commit()
+    forget_scanned(case_id)
     log.info("case repaired", case_id=case_id, mode=mode, workflow=workflow_status)
     return {"case_id": case_id, "mode": mode, "workflow": workflow_status, "stage": row.stage,
             "seq": row.last_seq}

@@ -105,6 +105,8 @@ class Bench:
                                               headers={"Authorization": f"Bearer {token}"})
                 self.lhttp = httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=120,
                                                headers={"Authorization": f"Bearer {ltoken}"})
+                self.ohttp = httpx.AsyncClient(transport=transport, base_url="http://bench", timeout=120,
+                                               headers={"Authorization": f"Bearer {otoken}"})
                 await self.wait_worker()
                 await self.creation()
                 await self.actions()
@@ -241,20 +243,28 @@ class Bench:
             r = await http.get(url)
             assert r.status_code == 200, r.text
 
-        async def stuck(client: Any, max_age: Any = ops_service.SCAN_MAX_AGE) -> int:
+        async def every_finding(client: Any, max_age: Any = ops_service.SCAN_MAX_AGE) -> int:
             async with self.sessions() as s:
                 return len(await ops_service.stuck_cases(s, client, self.settings, max_age=max_age))
+
+        async def first_page() -> int:
+            async with self.sessions() as s:
+                return len((await ops_service.stuck_page(s, None, self.settings)).items)
 
         checks: list[tuple[str, Callable[[], Awaitable[Any]], int]] = [
             ("GET /cases?limit=50 (counselor)", lambda: get(self.http, "/api/v1/cases?limit=50"), runs),
             ("GET /cases?stage=authority_review (liaison)",
              lambda: get(self.lhttp, "/api/v1/cases?stage=authority_review&limit=50"), runs),
-            ("ops stuck_cases, SQL reasons (client=None)", lambda: stuck(None), runs),
-            # As served to the ops board: fresh SQL reasons + the last Temporal scan (at most 30 s old).
-            ("ops stuck_cases, served (SQL + cached scan)", lambda: stuck(self.client), runs),
+            # The ops board as served: the 100 oldest findings (SQL fresh + the last Temporal scan, <= 30 s old).
+            ("GET /ops/stuck (first page of 100, cached scan)", lambda: get(self.ohttp, "/api/v1/ops/stuck"), runs),
+            ("ops stuck_page, SQL reasons, first page of 100", first_page, runs),
+            # Every finding at once (`bleibe ops stuck`): grows with the number of stuck cases.
+            ("ops stuck_cases, every finding, SQL reasons", lambda: every_finding(None), runs),
             # A full scan describes every open workflow: one RPC per open case, so only a few runs.
-            ("ops stuck_cases, fresh Temporal scan", lambda: stuck(self.client, None), 3),
+            ("ops stuck_cases, fresh Temporal scan", lambda: every_finding(self.client, None), 3),
         ]
+        stuck = await self.ohttp.get("/api/v1/ops/stuck")
+        print(f"  stuck findings at {total}: {stuck.headers['X-Total-Count']}", flush=True)
         for label, fn, n in checks:
             await fn()
             lat = []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import importlib
 import inspect
 import secrets
 import uuid
@@ -23,8 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
-from api import casework
+from api import auth_service, casework, reports_service
 from api.deps import SessionDep, StateDep, current_user
+from api.ops_service import stuck_page
 from api.problems import Problem
 from api.schemas import CaseCreate
 from api.sessions import COOKIE, MAX_AGE_S, check_csrf, csrf_token, issue
@@ -37,6 +37,8 @@ log = structlog.get_logger("bleibe.ui")
 BERLIN = ZoneInfo("Europe/Berlin")
 HERE = Path(__file__).resolve().parent.parent
 LOGIN_COOKIE = "bleibe_login"
+OPS_PAGE = 100  # findings per page of the ops board
+LEAD_STUCK = 10  # the oldest findings on the authority lead's start page; the rest on /ops
 STATIC = {"style.css": "text/css; charset=utf-8"}
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
@@ -142,20 +144,6 @@ def _csrf_failed(request: Request, user: User) -> HTMLResponse:
                                           "Bitte die Seite neu laden und erneut senden.")
 
 
-def _service(module: str, name: str) -> Callable[..., Any] | None:
-    """A function of a service module built alongside the UI; None when that module is not there yet."""
-    try:
-        return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
-    except (ImportError, AttributeError):
-        log.warning("ui service missing", module=module, name=name)
-        return None
-
-
-async def _call(fn: Callable[..., Any], *args: Any) -> Any:
-    result = fn(*args)
-    return await result if inspect.isawaitable(result) else result
-
-
 async def _route(fn: Callable[..., Any], **available: Any) -> Any:
     """Call a JSON route function of api.routes with the arguments it names (its signature is still evolving)."""
     wanted = inspect.signature(fn).parameters
@@ -254,16 +242,8 @@ async def _authenticate(session: AsyncSession, settings: Any, username: str, pas
                         request: Request) -> User | None:
     if not username or not password:
         return None
-    login_fn = _service("api.auth_service", "login")
     client_ip = request.client.host if request.client else ""
-    if login_fn is not None:
-        user: User | None = await _call(login_fn, session, settings, username, password, client_ip)
-        return user
-    from store.users import verify_password
-
-    found = await session.scalar(select(User).where(User.name == username))
-    ok = verify_password(found.password_hash if found else None, password)
-    return found if ok and found is not None and found.revoked_at is None else None
+    return await auth_service.login(session, settings, username, password, client_ip)
 
 
 @router.get("/logout", response_class=HTMLResponse)
@@ -314,9 +294,8 @@ async def start(request: Request, session: SessionDep, st: StateDep) -> Response
         return render(request, "start_liaison.html", user, inbox=inbox, working=working, due=due)
     overdue = [c for c in cases if c["status"] == "overdue"]
     meeting = [c for c in cases if c["stage"] == "joint_meeting"]
-    stuck, stuck_error = await _stuck(session, st, user)
-    return render(request, "start_lead.html", user, overdue=overdue, meeting=meeting, stuck=stuck,
-                  stuck_error=stuck_error)
+    board = await _stuck(session, st, limit=LEAD_STUCK)
+    return render(request, "start_lead.html", user, overdue=overdue, meeting=meeting, **board)
 
 
 # ---- cases --------------------------------------------------------------------------------------------
@@ -602,36 +581,39 @@ async def meeting_minutes(request: Request, meeting_id: str, session: SessionDep
 # ---- ops and reports ----------------------------------------------------------------------------------
 
 
-async def _stuck(session: AsyncSession, st: Any, user: User) -> tuple[list[dict[str, Any]], str | None]:
-    fn = _service("api.ops_service", "stuck_cases")
-    if fn is None:
-        return [], "Die Übersicht hängender Fälle ist in dieser Installation noch nicht verfügbar " \
-                   "(Modul api.ops_service fehlt)."
+async def _stuck(session: AsyncSession, st: Any, *, limit: int, cursor: str | None = None) -> dict[str, Any]:
+    """One page of the ops board for a template: findings, total, the next cursor and a notice (or an error)."""
+    board: dict[str, Any] = {"stuck": [], "total": 0, "next_cursor": None, "notice": None, "error": None}
     try:
         client = await st.temporal.get()
-        found = await _call(fn, session, client, st.settings)
-    except Problem as exc:
-        return [], exc.detail
-    out = []
-    for s in found:
-        out.append({k: _get(s, k) for k in ("case_id", "reference", "stage", "reason", "since", "detail")})
-    return out, None
+    except Problem:
+        client = None
+        board["notice"] = ("Temporal ist gerade nicht erreichbar: gezeigt werden nur Befunde aus der Datenbank "
+                           "(Standzeiten und Fristen), keine fehlschlagenden oder fehlenden Workflows.")
+    try:
+        page = await stuck_page(session, client, st.settings, limit=limit, cursor=cursor)
+    except Problem as exc:  # only a damaged or outdated cursor in the link
+        board["error"] = f"Der Verweis auf diese Seite ist ungültig ({exc.detail}) – bitte von vorn beginnen."
+        return board
+    board.update(stuck=[s.model_dump() for s in page.items], total=page.total, next_cursor=page.next_cursor)
+    return board
 
 
-async def _ops_board(request: Request, session: AsyncSession, st: Any, user: User, *, start: bool) -> Response:
-    stuck, error = await _stuck(session, st, user)
-    return render(request, "ops.html", user, stuck=stuck, error=error, start=start)
+async def _ops_board(request: Request, session: AsyncSession, st: Any, user: User, *, start: bool,
+                     cursor: str | None = None) -> Response:
+    board = await _stuck(session, st, limit=OPS_PAGE, cursor=cursor)
+    return render(request, "ops.html", user, start=start, cursor=cursor, **board)
 
 
 @router.get("/ops", response_class=HTMLResponse)
-async def ops_page(request: Request, session: SessionDep, st: StateDep) -> Response:
+async def ops_page(request: Request, session: SessionDep, st: StateDep, cursor: str | None = None) -> Response:
     user = await page_user(request, session)
     if user is None:
         return to_login(request)
     if user.role not in ("ops", "authority_lead"):
         return error_page(request, user, 403, "Die Übersicht hängender Fälle ist dem Betrieb und der Leitung "
                                               "der Ausländerbehörde vorbehalten.")
-    return await _ops_board(request, session, st, user, start=False)
+    return await _ops_board(request, session, st, user, start=False, cursor=cursor)
 
 
 @router.get("/reports", response_class=HTMLResponse)
@@ -654,12 +636,9 @@ async def reports_page(request: Request, session: SessionDep, date_from: str = "
     if start > end:
         errors["date_to"] = "liegt vor dem Beginn des Zeitraums"
     summary, error = None, None
-    fn = _service("api.reports_service", "summary")
-    if fn is None:
-        error = "Berichte sind in dieser Installation noch nicht verfügbar (Modul api.reports_service fehlt)."
-    elif not errors:
+    if not errors:
         try:
-            summary = _plain(await _call(fn, session, start, end))
+            summary = (await reports_service.summary(session, start, end)).model_dump()
         except Problem as exc:
             error = exc.detail
     months, stages = _report_series(summary or {})

@@ -86,6 +86,8 @@ async def test_lost_workflow_is_found_and_restarted_twice_safely(counselor: Api,
     r = await ops.post(f"/api/v1/ops/cases/{cid}/repair")
     assert r.status_code == 200, r.text
     assert r.json()["mode"] == "restarted" and r.json()["workflow"] == "terminated"
+    # The cached scan (not fresh) forgets the repaired case at once.
+    assert _for((await ops.get("/api/v1/ops/stuck?limit=1000")).json(), cid) == []
     r = await ops.post(f"/api/v1/ops/cases/{cid}/repair")
     assert r.json()["mode"] == "reprojected" and r.json()["workflow"] == "running"
     assert r.json()["stage"] == "document_collection"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import uuid
 from datetime import date, timedelta
@@ -243,16 +242,45 @@ async def test_reports_and_ops_pages_render(browser: Browser, base_url: str, sta
     ctx, page = await new_page(browser, base_url, staff["authority_lead"])
     await page.goto("/reports")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Berichte")
-    if importlib.util.find_spec("api.reports_service") is None:
-        await expect(page.locator(".notice")).to_contain_text("noch nicht verfügbar")
-    else:
-        await expect(page.locator("svg.chart")).to_have_count(2)
+    await expect(page.locator("svg.chart")).to_have_count(2)
     await shot(page, "reports")
     await page.goto("/reports?date_from=2026-13-01")
     await expect(page.locator("#r-from-fehler")).to_have_text("ist kein gültiges Datum")
     await page.goto("/ops")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Hängende Fälle")
     await shot(page, "ops")
+    await ctx.close()
+
+
+async def test_ops_board_pages_oldest_first(browser: Browser, base_url: str, staff: dict[str, Any],
+                                            dev_env: Any, monkeypatch: Any) -> None:
+    """The board shows one page, says how many findings there are, and links to the next page."""
+    from api.ui import pages
+
+    lost = []
+    for _ in range(2):
+        made = await new_case(staff["counselor"])
+        await dev_env.client.get_workflow_handle(made["id"]).terminate("ui test: lost workflow")
+        lost.append(made["reference"])
+    whole = await staff["ops"].get("/api/v1/ops/stuck?fresh=true&limit=1000")  # the board reuses this scan
+    total = int(whole.headers["X-Total-Count"])
+    assert total >= 2
+    monkeypatch.setattr(pages, "OPS_PAGE", 1)
+    ctx, page = await new_page(browser, base_url, staff["ops"])
+    await page.goto("/ops")
+    await expect(page.locator("tbody tr")).to_have_count(1)
+    await expect(page.get_by_text(f"{total} Befunde, die ältesten zuerst; gezeigt werden 1.")).to_be_visible()
+    first = await page.locator("tbody tr").inner_text()
+    assert whole.json()[0]["reference"] in first
+    await page.get_by_role("link", name="Weitere hängende Fälle").click()
+    await expect(page).to_have_url(re.compile(r"/ops\?cursor="))
+    await expect(page.locator("tbody tr")).to_have_count(1)
+    assert whole.json()[1]["reference"] in await page.locator("tbody tr").inner_text()
+    await expect(page.get_by_role("link", name="Zurück zu den ältesten Befunden")).to_be_visible()
+    await shot(page, "ops-page-2")
+    response = await page.goto("/ops?cursor=kaputt")
+    assert response is not None and response.status == 200
+    await expect(page.get_by_role("status")).to_contain_text("ungültig")
     await ctx.close()
 
 
