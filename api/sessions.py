@@ -1,7 +1,8 @@
 """Web sessions: an HMAC-signed cookie naming the user, with a CSRF token bound to it.
 
 The cookie is HttpOnly, SameSite=Lax and Secure when the service runs behind HTTPS. Revoking a user
-ends their sessions at the next request, because every request loads the user again.
+ends their sessions at the next request, because every request loads the user again. Logging out ends
+that one session on the server too (`ended_sessions`), so a copy of the cookie is worthless afterwards.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ import hashlib
 import hmac
 import secrets
 import time
+from datetime import UTC, datetime
 
 from fastapi import Request
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.settings import Settings
-from store.models import User
+from store.models import AuditEvent, EndedSession, User
 
 COOKIE = "bleibe_session"
 MAX_AGE_S = 8 * 3600  # one working day
@@ -74,9 +77,32 @@ async def user_from_cookie(request: Request, session: AsyncSession) -> User | No
     parsed = _parse(settings, cookie)
     if parsed is None:
         return None
+    if await session.get(EndedSession, _session_hash(parsed[1])) is not None:
+        return None  # logged out: this cookie ended on the server
     user = await session.get(User, parsed[0])
     if user is None or user.revoked_at is not None:
         return None
     # Cookie-authenticated writes must carry the CSRF token (header or form field, checked by the UI).
     request.state.via_cookie = True
     return user
+
+
+def _session_hash(payload: str) -> str:
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+async def end_session(request: Request, session: AsyncSession, user: User) -> None:
+    """Logout: refuse the request's session cookie from now on, and write the audit row (one commit)."""
+    settings: Settings = request.app.state.bleibe.settings
+    now = datetime.now(UTC)
+    parsed = _parse(settings, request.cookies.get(COOKIE, ""))
+    if parsed is not None and parsed[0] == user.id:
+        key = _session_hash(parsed[1])
+        if await session.get(EndedSession, key) is None:
+            expires = datetime.fromtimestamp(int(parsed[1].split(":")[1]), UTC)
+            session.add(EndedSession(session_hash=key, user_id=user.id, expires_at=expires))
+    # Rows of cookies that have run out anyway are no longer needed.
+    await session.execute(delete(EndedSession).where(EndedSession.expires_at < now))
+    session.add(AuditEvent(at=now, actor_id=user.id, role=user.role, institution=user.institution, action="logout",
+                           details={}, request_id=getattr(request.state, "request_id", None)))
+    await session.commit()

@@ -199,6 +199,16 @@ class AgendaItem(Base):
     __table_args__ = (UniqueConstraint("meeting_id", "case_id", name="uq_agenda_meeting_case"),)
 
 
+class EndedSession(Base):
+    """A web session ended by logout before its cookie ran out: that cookie is refused from then on."""
+
+    __tablename__ = "ended_sessions"
+
+    session_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the signed payload
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)  # then the row may go
+
+
 class LoginAttempt(Base):
     __tablename__ = "login_attempts"
 

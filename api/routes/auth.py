@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from fastapi import APIRouter, Request, Response
 from pydantic import Field
 
@@ -11,8 +9,7 @@ from api import auth_service
 from api.deps import CurrentUser, SessionDep, StateDep
 from api.problems import Problem
 from api.schemas import Strict
-from api.sessions import COOKIE, MAX_AGE_S, csrf_token, issue
-from store.models import AuditEvent
+from api.sessions import COOKIE, MAX_AGE_S, csrf_token, end_session, issue
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -44,12 +41,10 @@ async def login(body: LoginBody, request: Request, response: Response, st: State
             "csrf_token": csrf_token(st.settings, cookie)}
 
 
-@router.post("/logout", status_code=204, summary="End the web session (clears the cookie)")
+@router.post("/logout", status_code=204, summary="End the web session (on the server; clears the cookie)")
 async def logout(request: Request, st: StateDep, session: SessionDep, user: CurrentUser) -> Response:
-    """Clears the session cookie; the audit log records the logout."""
-    session.add(AuditEvent(at=datetime.now(UTC), actor_id=user.id, role=user.role, institution=user.institution,
-                           action="logout", details={}, request_id=getattr(request.state, "request_id", None)))
-    await session.commit()
+    """Ends the web session on the server and clears its cookie; the audit log records the logout."""
+    await end_session(request, session, user)
     response = Response(status_code=204)
     response.delete_cookie(COOKIE, path="/", httponly=True, samesite="lax",
                            secure=secure_cookie(st.settings.base_url))

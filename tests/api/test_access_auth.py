@@ -43,8 +43,8 @@ async def login(client: httpx.AsyncClient, name: str, password: str = PASSWORD) 
     return await client.post("/api/v1/auth/login", json={"username": name, "password": password})
 
 
-async def test_login_sets_secure_session_cookie_and_csrf_guards_writes(make_api: Any, web: httpx.AsyncClient,
-                                                                      sessions: Any) -> None:
+async def test_login_sets_secure_session_cookie_and_csrf_guards_writes(app: Any, make_api: Any,
+                                                                      web: httpx.AsyncClient, sessions: Any) -> None:
     api = await make_api("counselor", password=PASSWORD)
     r = await login(web, api.user.name)
     assert r.status_code == 200, r.text
@@ -63,11 +63,22 @@ async def test_login_sets_secure_session_cookie_and_csrf_guards_writes(make_api:
     assert r.status_code == 403
     r = await web.post("/api/v1/cases", json=body, headers={"X-CSRF-Token": token})
     assert r.status_code == 201, r.text
+    # A second session of the same user (another device) outlives the first one's logout.
+    other = web_client(app)
+    assert (await login(other, api.user.name)).status_code == 200
+    copied = web.cookies.get(COOKIE)
+    assert copied
     # logout is a write too: needs the token, then the session is gone
     assert (await web.post("/api/v1/auth/logout")).status_code == 403
     r = await web.post("/api/v1/auth/logout", headers={"X-CSRF-Token": token})
     assert r.status_code == 204 and 'bleibe_session=""' in r.headers["set-cookie"]
     assert (await web.get("/api/v1/cases")).status_code == 401
+    # ... and ended on the server: a copy of the cookie kept from before the logout is refused.
+    async with web_client(app) as thief:
+        thief.cookies.set(COOKIE, copied)
+        assert (await thief.get("/api/v1/cases")).status_code == 401, "a logged-out cookie must not work again"
+    assert (await other.get("/api/v1/cases")).status_code == 200
+    await other.aclose()
     async with sessions() as s:
         actions = set((await s.scalars(select(AuditEvent.action).where(AuditEvent.actor_id == api.user.id))).all())
     assert {"login", "logout"} <= actions
