@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
@@ -14,7 +12,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import Client
 
 from api.deps import AppState, TemporalHolder
-from api.metrics import REQUEST_LATENCY
 from api.problems import Problem, handle_http, handle_problem, handle_validation, problem_response
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
@@ -49,32 +46,16 @@ def create_app(settings: Settings | None = None, *, temporal_client: Client | No
             return problem_response(503, "Die Datenbank ist nicht erreichbar; nichts wurde geändert.",
                                     headers={"Retry-After": "5"})
         log.exception("unhandled error", path=request.url.path)
-        return problem_response(500, "Interner Fehler; die Anfrage-ID steht im Header X-Request-ID.")
-
-    @app.middleware("http")
-    async def request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        rid = request.headers.get("x-request-id", "")[:80] or uuid.uuid4().hex
-        request.state.request_id = rid
-        structlog.contextvars.bind_contextvars(request_id=rid)
-        start = time.perf_counter()
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > settings.max_body_bytes:
-            response: Response = problem_response(413, f"Höchstens {settings.max_body_bytes} Bytes je Anfrage.")
-        else:
-            try:
-                response = await call_next(request)
-            finally:
-                structlog.contextvars.unbind_contextvars("request_id")
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        REQUEST_LATENCY.labels(request.method, template, str(response.status_code)).observe(time.perf_counter() - start)
-        response.headers["X-Request-ID"] = rid
-        return response
+        rid = getattr(request.state, "request_id", None)
+        return problem_response(500, "Interner Fehler; die Anfrage-ID steht im Header X-Request-ID.",
+                                headers={"X-Request-ID": rid} if rid else None)
 
     from api.limits import ChunkedBodyLimit
+    from api.middleware import RequestContext
     from api.routes import auth, cases, codec, eligibility, health, meetings
 
-    app.add_middleware(ChunkedBodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContext, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ChunkedBodyLimit, max_bytes=settings.max_body_bytes)  # outermost: added last
 
     app.include_router(health.router)
     app.include_router(cases.router)

@@ -220,7 +220,9 @@ async def create_case(st: AppState, session: AsyncSession, user: User, body: Cas
     # A repeated key must not start a second workflow: derive the id from the key.
     seed = uuid.uuid5(uuid.NAMESPACE_URL, f"bleibe:{user.id}:{idempotency_key}") if idempotency_key else uuid.uuid4()
     case_id = f"case-{seed}"
-    if await session.get(Case, case_id) is None:
+    # Only a repeated key can find its case already stored (its workflow start failed or is in flight).
+    row = await session.get(Case, case_id) if idempotency_key else None
+    if row is None:
         now = datetime.now(UTC)
         p = body.person
         person = Person(id=str(uuid.uuid4()), reference=p.reference, given_name=p.given_name,
@@ -231,15 +233,14 @@ async def create_case(st: AppState, session: AsyncSession, user: User, body: Cas
         except IntegrityError as exc:  # people.reference is unique: one case per reference
             await session.rollback()
             raise Problem(409, "Für dieses Aktenzeichen besteht bereits ein Fall.", reference=p.reference) from exc
-        session.add(Case(
+        row = Case(
             id=case_id, person_id=person.id, reference=p.reference, unit=user.unit, created_by=user.id,
             stage=Stage.INTAKE.value, status="active", pathway=body.pathway, consent_given=body.consent_to_share.given,
             consent_date=body.consent_to_share.date, stage_entered_at=now, created_at=now, updated_at=now,
-            last_seq=-1, deadlines=[], documents=[],
-        ))
+            last_seq=-1, deadlines=[], documents=[], deadline_missed=False,
+        )
+        session.add(row)
         await session.commit()
-    row = await session.get(Case, case_id)
-    assert row is not None
     try:
         client = await st.temporal.get()
         await client.start_workflow(
@@ -256,8 +257,6 @@ async def create_case(st: AppState, session: AsyncSession, user: User, body: Cas
     except (RPCError, Problem, TimeoutError) as exc:
         await _undo_create(session, row)
         raise unavailable("Temporal") from exc
-    if body.pathway:
-        pass  # the pathway is chosen at complete_intake; kept on the row as the counselor's preference
     result = view(row, user).model_dump(mode="json")
     if idempotency_key:
         await _remember(session, user, idempotency_key, request_hash, 201, result)
@@ -332,8 +331,8 @@ async def act(st: AppState, session: AsyncSession, user: User, case_id: str, act
     update_id = (
         f"{action}-{_key_hash(str(user.id), idempotency_key)[:32]}" if idempotency_key else f"{action}-{uuid.uuid4()}"
     )
+    client = await st.temporal.get()  # before any text is stored: Temporal down leaves nothing behind
     inp = await _build_input(session, st.settings, user, row, action, body, update_id, request_id)
-    client = await st.temporal.get()
     if action == "refer_to_meeting":  # the meeting the case joins runs its own workflow (timers, carry-over)
         from api.meetings_service import ensure_meeting_workflow
 
