@@ -157,8 +157,11 @@ class Bench:
         print(f"creation: {n} cases each way, {c} at once", flush=True)
         await timed(20, c, self.api_create)  # warm-up, both paths
         await timed(20, c, self.raw_create)
-        api_s, _ = await timed(n, c, self.api_create)
-        raw_s, _ = await timed(n, c, self.raw_create)
+        # Alternating halves: the worker's projections of one batch overlap the next batch on both sides alike.
+        api_s = raw_s = 0.0
+        for half in (n // 2, n - n // 2):
+            api_s += (await timed(half, c, self.api_create))[0]
+            raw_s += (await timed(half, c, self.raw_create))[0]
         api_rate, raw_rate = n / api_s, n / raw_s
         self.row(f"cases created / s ({c} concurrent clients)", f"{api_rate:.0f} /s", f"{raw_rate:.0f} /s",
                  f"{api_rate / raw_rate:.2f} (target ≥ 0.8)")
@@ -251,29 +254,33 @@ class Bench:
             async with self.sessions() as s:
                 return len((await ops_service.stuck_page(s, None, self.settings)).items)
 
-        checks: list[tuple[str, Callable[[], Awaitable[Any]], int]] = [
-            ("GET /cases?limit=50 (counselor)", lambda: get(self.http, "/api/v1/cases?limit=50"), runs),
+        # (label, call, runs, held to the p99 target): the target is for what users wait for.
+        checks: list[tuple[str, Callable[[], Awaitable[Any]], int, bool]] = [
+            ("GET /cases?limit=50 (counselor)", lambda: get(self.http, "/api/v1/cases?limit=50"), runs, True),
             ("GET /cases?stage=authority_review (liaison)",
-             lambda: get(self.lhttp, "/api/v1/cases?stage=authority_review&limit=50"), runs),
+             lambda: get(self.lhttp, "/api/v1/cases?stage=authority_review&limit=50"), runs, True),
             # The ops board as served: the 100 oldest findings (SQL fresh + the last Temporal scan, <= 30 s old).
-            ("GET /ops/stuck (first page of 100, cached scan)", lambda: get(self.ohttp, "/api/v1/ops/stuck"), runs),
-            ("ops stuck_page, SQL reasons, first page of 100", first_page, runs),
+            ("GET /ops/stuck (first page of 100, cached scan)", lambda: get(self.ohttp, "/api/v1/ops/stuck"), runs,
+             True),
+            ("ops stuck_page, SQL reasons, first page of 100", first_page, runs, True),
             # Every finding at once (`bleibe ops stuck`): grows with the number of stuck cases.
-            ("ops stuck_cases, every finding, SQL reasons", lambda: every_finding(None), runs),
-            # A full scan describes every open workflow: one RPC per open case, so only a few runs.
-            ("ops stuck_cases, fresh Temporal scan", lambda: every_finding(self.client, None), 3),
+            ("ops stuck_cases, every finding, SQL reasons (CLI)", lambda: every_finding(None), runs, False),
+            # A full scan describes every open workflow: one RPC per open case, so only a few runs. It runs
+            # behind the board (at most every 30 s), or when asked with ?fresh=true.
+            ("ops stuck_cases, fresh Temporal scan (background)", lambda: every_finding(self.client, None), 3,
+             False),
         ]
         stuck = await self.ohttp.get("/api/v1/ops/stuck")
         print(f"  stuck findings at {total}: {stuck.headers['X-Total-Count']}", flush=True)
-        for label, fn, n in checks:
+        for label, fn, n, target in checks:
             await fn()
             lat = []
             for _ in range(n):
                 t = time.perf_counter()
                 await fn()
                 lat.append(time.perf_counter() - t)
-            self.row(f"{label} @ {total}", f"p50 {ms(pct(lat, 50))}, p99 {ms(pct(lat, 99))}", "–",
-                     "target p99 < 100 ms" if total >= 10_000 else "")
+            goal = ("target p99 < 100 ms" if target else "no target") if total >= 10_000 else ""
+            self.row(f"{label} @ {total}", f"p50 {ms(pct(lat, 50))}, p99 {ms(pct(lat, 99))}", "–", goal)
 
     async def memory(self) -> None:
         from store.models import AuditEvent
@@ -323,14 +330,14 @@ def table(rows: list[Row]) -> str:
 
 def main() -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    p.add_argument("--create", type=int, default=200, help="cases created each way (default 200)")
+    p.add_argument("--create", type=int, default=600, help="cases created each way (default 600)")
     p.add_argument("--concurrency", type=int, default=10, help="concurrent clients when creating (default 10)")
     p.add_argument("--actions", type=int, default=100, help="actions timed each way (default 100)")
     p.add_argument("--open", type=lambda s: [int(x) for x in s.split(",")], default=[1000, 10000],
                    help="open-case counts for the query benchmark (default 1000,10000)")
     p.add_argument("--query-runs", type=int, default=100, help="runs per query (default 100)")
-    # 10,000 starts take ~12 min on 2 cores (the worker projects ~14 new cases/s): 2,000, then extrapolate.
-    p.add_argument("--memory", type=int, default=2000, help="workflows started for the memory figure (0: skip)")
+    # 10,000 starts take ~8 min on 2 cores (the one worker projects ~20 new cases/s).
+    p.add_argument("--memory", type=int, default=10_000, help="workflows started for the memory figure (0: skip)")
     p.add_argument("--database-url", default=None, help="another database than a fresh SQLite file")
     args = p.parse_args()
     os.environ.setdefault("BLEIBE_LOG_LEVEL", "WARNING")
