@@ -27,7 +27,7 @@ from api.deps import SessionDep, StateDep, current_user
 from api.ops_service import stuck_page
 from api.problems import Problem
 from api.schemas import CaseCreate
-from api.sessions import COOKIE, MAX_AGE_S, check_csrf, csrf_token, issue
+from api.sessions import COOKIE, MAX_AGE_S, check_csrf, csrf_token, end_session, issue
 from api.ui import charts, forms, labels
 from rules import eligibility
 from rules.lifecycle import MINUTES_ROLES, OPEN_STAGES, Institution
@@ -257,8 +257,10 @@ async def logout_page(request: Request, session: SessionDep) -> Response:
 @router.post("/logout")
 async def logout(request: Request, session: SessionDep) -> Response:
     user = await page_user(request, session)
-    if user is not None and await checked_form(request) is None:
-        return _csrf_failed(request, user)
+    if user is not None:
+        if await checked_form(request) is None:
+            return _csrf_failed(request, user)
+        await end_session(request, session, user)
     response = RedirectResponse("/login?bye=1", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response

@@ -53,8 +53,13 @@ async def test_each_role_sees_its_start_page(browser: Browser, base_url: str, st
         nav = page.get_by_role("navigation", name="Hauptnavigation")
         await expect(nav.get_by_role("link", name="Neuer Fall")).to_have_count(1 if role == "counselor" else 0)
         await shot(page, f"start-{role}")
+        kept = [c for c in await ctx.cookies() if c["name"] == "bleibe_session"]
+        assert kept
         await page.get_by_role("button", name="Abmelden").click()
         await expect(page.get_by_role("status")).to_contain_text("Sie sind abgemeldet")
+        await page.goto("/")
+        await expect(page).to_have_url(re.compile(r"/login$"))
+        await ctx.add_cookies(kept)  # the cookie from before the logout, put back: ended on the server
         await page.goto("/")
         await expect(page).to_have_url(re.compile(r"/login$"))
         await ctx.close()
