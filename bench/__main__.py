@@ -163,8 +163,23 @@ class Bench:
             api_s += (await timed(half, c, self.api_create))[0]
             raw_s += (await timed(half, c, self.raw_create))[0]
         api_rate, raw_rate = n / api_s, n / raw_s
+        await self.drain()
         self.row(f"cases created / s ({c} concurrent clients)", f"{api_rate:.0f} /s", f"{raw_rate:.0f} /s",
                  f"{api_rate / raw_rate:.2f} (target ≥ 0.8)")
+
+    async def drain(self) -> None:
+        """Wait until the worker has projected every case started so far (its backlog would skew what follows)."""
+        from store.models import AuditEvent, Case
+
+        while True:
+            async with self.sessions() as s:
+                pending = int(await s.scalar(select(func.count()).select_from(Case).where(Case.last_seq < 0)) or 0)
+                started = len(await self.open_workflows())
+                projected = int(await s.scalar(select(func.count()).select_from(AuditEvent)
+                                               .where(AuditEvent.action == "create_case")) or 0)
+            if pending == 0 and projected >= started:
+                return
+            await asyncio.sleep(1)
 
     async def actions(self) -> None:
         from schemas.case import CaseState, RecordDocumentInput
@@ -308,7 +323,7 @@ class Bench:
         per_case = (after - before) / n
         cached = min(10_000, self.settings.worker_max_cached_workflows)
         self.row(f"worker RSS, {total} open workflows (cache {self.settings.worker_max_cached_workflows})",
-                 f"{after:.0f} MiB (idle {before:.0f} MiB; {per_case * 1024:.0f} KiB per case)",
+                 f"{after:.0f} MiB (before the starts {before:.0f} MiB; +{per_case * 1024:.0f} KiB per start)",
                  f"{n} started + projected in {took:.0f} s",
                  f"10,000 open: ≈ {before + per_case * cached:.0f} MiB (≤ {cached} cached)" if n < 10_000 else "")
 
