@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     temporal_address: str | None = Field(default=None, alias="TEMPORAL_ADDRESS")
     temporal_namespace: str = Field(default="default", alias="TEMPORAL_NAMESPACE")
     temporal_ui_port: int = Field(default=8233, alias="BLEIBE_TEMPORAL_UI_PORT")
+    # Origins of a Temporal Web UI elsewhere (a cluster's UI) that may call the remote codec, comma-separated
+    # ("https://temporal.example.org"); the embedded dev server's UI on this machine is always allowed.
+    temporal_ui_origins_raw: str = Field(default="", alias="BLEIBE_TEMPORAL_UI_ORIGINS")
     temporal_port: int | None = Field(default=None, alias="BLEIBE_TEMPORAL_PORT")
     temporal_tls_cert: Path | None = Field(default=None, alias="TEMPORAL_TLS_CERT")
     temporal_tls_key: Path | None = Field(default=None, alias="TEMPORAL_TLS_KEY")
@@ -123,6 +126,11 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         return self.public_url or f"http://{self.host}:{self.port}"
+
+    @property
+    def temporal_ui_origins(self) -> set[str]:
+        """`BLEIBE_TEMPORAL_UI_ORIGINS` as a set, each without a trailing slash (browsers send none)."""
+        return {o.strip().rstrip("/") for o in self.temporal_ui_origins_raw.split(",") if o.strip()}
 
     @property
     def stage_sla_days(self) -> dict[str, float]:

@@ -28,9 +28,9 @@ MAX_PAYLOADS = 1000
 
 
 def ui_origins(settings: Settings) -> set[str]:
-    """The Temporal UI's origins (the dev server's UI on this machine), which may call the codec."""
+    """The Temporal UI's origins (the dev server's UI on this machine, and any configured), which may call the codec."""
     port = settings.temporal_ui_port
-    return {f"http://127.0.0.1:{port}", f"http://localhost:{port}"}
+    return {f"http://127.0.0.1:{port}", f"http://localhost:{port}"} | settings.temporal_ui_origins
 
 
 def cors_headers(request: Request, settings: Settings) -> dict[str, str]:

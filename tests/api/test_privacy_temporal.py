@@ -162,6 +162,23 @@ async def test_codec_cors_for_the_temporal_ui_and_cookie_sessions(app: Any, make
         assert r.status_code == 403
 
 
+async def test_codec_cors_for_a_configured_temporal_ui(app: Any, ops: Api, settings: Settings) -> None:
+    """A cluster's Temporal UI on its own host is allowed once named in BLEIBE_TEMPORAL_UI_ORIGINS."""
+    state = app.state.bleibe
+    plain = state.settings
+    preflight = {"Origin": "https://temporal.example.org", "Access-Control-Request-Method": "POST"}
+    assert "access-control-allow-origin" not in (await ops.http.options("/api/v1/codec/decode",
+                                                                        headers=preflight)).headers
+    state.settings = plain.model_copy(update={"temporal_ui_origins_raw": " https://temporal.example.org/ ,"})
+    try:
+        r = await ops.http.options("/api/v1/codec/decode", headers=preflight)
+        assert r.headers["access-control-allow-origin"] == "https://temporal.example.org"
+        r = await ops.http.options("/api/v1/codec/decode", headers={**preflight, "Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in r.headers
+    finally:
+        state.settings = plain
+
+
 async def test_codec_key_rotation() -> None:
     old_spec, new_spec = new_key_spec("k2025"), new_key_spec("k2026")
     old = EncryptionCodec.from_spec(old_spec)
