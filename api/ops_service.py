@@ -98,6 +98,7 @@ DEFAULT_PAGE = 100
 MAX_PAGE = 1000
 # A finding's place in the order every page keeps: oldest first, then case, then reason.
 Key = tuple[datetime, str, str]
+CURSOR_YEARS = (1900, 3000)
 
 
 def _key(s: StuckCase) -> Key:
@@ -112,7 +113,10 @@ def encode_cursor(s: StuckCase) -> str:
 def decode_cursor(cursor: str) -> Key:
     try:
         since, cid, reason = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return _aware(datetime.fromisoformat(since)), str(cid), str(reason)
+        at = _aware(datetime.fromisoformat(since))
+        if not CURSOR_YEARS[0] <= at.year <= CURSOR_YEARS[1]:  # none we issue; far ends overflow date arithmetic
+            raise ValueError(at.year)
+        return at, str(cid), str(reason)
     except (ValueError, TypeError) as exc:
         raise invalid([{"field": "cursor", "message": "ungültiger Cursor"}]) from exc
 

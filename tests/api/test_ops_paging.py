@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -178,7 +180,11 @@ async def test_api_pages_with_link_header_and_rejects_bad_cursor(counselor: Api,
         url = _next(r.headers.get("Link"))
     assert walked == whole.json()
 
-    for bad in ("cursor=nonsense", "cursor=W10=", "limit=0", "limit=1001"):
+    def cursor(*parts: object) -> str:
+        return "cursor=" + base64.urlsafe_b64encode(json.dumps(parts).encode()).decode()
+
+    for bad in ("cursor=nonsense", "cursor=W10=", "limit=0", "limit=1001", cursor(1, 2, 3),
+                cursor("0001-01-01T00:00:00", "case-x", "stage_sla"), cursor("9999-12-31T23:59:59", "c", "r")):
         r = await ops.get(f"/api/v1/ops/stuck?{bad}")
         assert r.status_code == 422, (bad, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")
