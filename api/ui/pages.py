@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import inspect
 import secrets
 import uuid
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -142,23 +140,6 @@ async def checked_form(request: Request) -> FormData | None:
 def _csrf_failed(request: Request, user: User) -> HTMLResponse:
     return error_page(request, user, 403, "Das Formular ist abgelaufen oder stammt nicht aus dieser Sitzung. "
                                           "Bitte die Seite neu laden und erneut senden.")
-
-
-async def _route(fn: Callable[..., Any], **available: Any) -> Any:
-    """Call a JSON route function of api.routes with the arguments it names (its signature is still evolving)."""
-    wanted = inspect.signature(fn).parameters
-    return await fn(**{k: v for k, v in available.items() if k in wanted})
-
-
-def _get(obj: Any, name: str, default: Any = None) -> Any:
-    if isinstance(obj, dict):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
-
-
-def _plain(obj: Any) -> Any:
-    dump = getattr(obj, "model_dump", None)
-    return dump() if callable(dump) else obj
 
 
 def _next_deadline(case: dict[str, Any]) -> dict[str, Any] | None:
@@ -472,7 +453,7 @@ async def meetings_page(request: Request, session: SessionDep) -> Response:
     if user.role == "ops":
         return error_page(request, user, 403, "Der Betrieb sieht keine Austauschtreffen.")
     return render(request, "meetings.html", user, errors={}, values={},
-                  meetings=await _route(meetings.list_meetings, session=session, user=user))
+                  meetings=await meetings.list_meetings(session=session, user=user))
 
 
 @router.post("/meetings", response_class=HTMLResponse)
@@ -488,8 +469,8 @@ async def plan_meeting(request: Request, session: SessionDep, st: StateDep) -> R
     values = forms.form_values(form)
     try:
         body = meetings.MeetingCreate.model_validate(forms.action_body(form))
-        created = await _route(meetings.create_meeting, body=body, request=request, session=session, user=user,
-                               st=st, client=await st.temporal.get())
+        created = await meetings.create_meeting(body=body, request=request, session=session, user=user, st=st,
+                                                client=await st.temporal.get())
     except ValidationError as exc:
         errors = forms.validation_errors(exc, top_level_only=True)
     except Problem as exc:
@@ -499,7 +480,7 @@ async def plan_meeting(request: Request, session: SessionDep, st: StateDep) -> R
     else:
         return RedirectResponse(f"/meetings/{created['id']}", status_code=303)
     return render(request, "meetings.html", user, status=422, errors=errors, values=values,
-                  meetings=await _route(meetings.list_meetings, session=session, user=user))
+                  meetings=await meetings.list_meetings(session=session, user=user))
 
 
 @router.get("/meetings/{meeting_id}", response_class=HTMLResponse)
@@ -518,7 +499,7 @@ async def _meeting_view(request: Request, session: AsyncSession, user: User, mee
     if user.role == "ops":
         return error_page(request, user, 403, "Der Betrieb sieht keine Austauschtreffen.")
     try:
-        meeting = await _route(meetings.get_meeting, meeting_id=meeting_id, session=session, user=user)
+        meeting = await meetings.get_meeting(meeting_id=meeting_id, session=session, user=user)
     except Problem as exc:
         return error_page(request, user, exc.status, exc.detail)
     return render(request, "meeting.html", user, status=status, meeting=meeting, can_minute=user.role in MINUTES_ROLES,
@@ -565,8 +546,8 @@ async def meeting_minutes(request: Request, meeting_id: str, session: SessionDep
     try:
         body = meetings.Minutes.model_validate({"items": [it for _, it in items]})
         client = await st.temporal.get()
-        await _route(meetings.post_minutes, meeting_id=meeting_id, body=body, request=request, session=session,
-                     user=user, st=st, client=client)
+        await meetings.post_minutes(meeting_id=meeting_id, body=body, request=request, session=session, user=user,
+                                    st=st, client=client)
     except ValidationError as exc:
         errors = {field_of(k): v for k, v in forms.validation_errors(exc).items()}
     except Problem as exc:
@@ -640,10 +621,10 @@ async def reports_page(request: Request, session: SessionDep, date_from: str = "
     summary, error = None, None
     if not errors:
         try:
-            summary = (await reports_service.summary(session, start, end)).model_dump()
+            summary = await reports_service.summary(session, start, end)
         except Problem as exc:
             error = exc.detail
-    months, stages = _report_series(summary or {})
+    months, stages = _report_series(summary)
     grant_chart = charts.columns(
         "Anteil erteilter Entscheidungen je Monat in Prozent",
         [(m["label"], m["rate"], "–" if m["rate"] is None else f"{m['rate']:.0f} %") for m in months], max_value=100)
@@ -652,36 +633,21 @@ async def reports_page(request: Request, session: SessionDep, date_from: str = "
         "Median der Tage je Stand",
         [(s["label"], s["days"], "–" if s["days"] is None else f"{s['days']:g} Tage") for s in stages],
         max_value=max(longest, 1))
-    return render(request, "reports.html", user, status=422 if errors else 200, summary=summary, error=error,
+    return render(request, "reports.html", user, status=422 if errors else 200,
+                  summary=summary.model_dump() if summary else None, error=error,
                   errors=errors, date_from=start.isoformat(), date_to=end.isoformat(), months=months, stages=stages,
                   grant_chart=grant_chart, stage_chart=stage_chart)
 
 
-def _percent(value: Any) -> float | None:
-    if value is None:
-        return None
-    v = float(value)
-    return v * 100 if v <= 1 else v
-
-
-def _report_series(summary: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Months (label, decided, granted, refused, rate %) and stages (label, median days) from the summary."""
-    raw = summary.get("by_month") or []
-    entries = [{"month": k, **(_plain(v) if isinstance(_plain(v), dict) else {"grant_rate": v})}
-               for k, v in raw.items()] if isinstance(raw, dict) else [_plain(e) for e in raw]
+def _report_series(summary: reports_service.ReportSummary | None) -> tuple[list[dict[str, Any]],
+                                                                           list[dict[str, Any]]]:
+    """Months (label, decided, granted, refused, rate in %) and stages (label, median days) for the charts."""
     months = []
-    for e in sorted(entries, key=lambda e: str(_get(e, "month", ""))):
-        month = str(_get(e, "month", ""))
-        granted, refused = _get(e, "granted"), _get(e, "refused")
-        rate = _percent(_get(e, "grant_rate"))
-        if rate is None and granted is not None and refused is not None and (granted + refused) > 0:
-            rate = 100 * granted / (granted + refused)
-        label = f"{month[5:7]}/{month[2:4]}" if len(month) >= 7 else month
-        months.append({"month": month, "label": label, "decided": _get(e, "decided"), "granted": granted,
-                       "refused": refused, "rate": rate})
-    medians = summary.get("median_days_in_stage") or {}
-    if isinstance(medians, list):
-        medians = {str(_get(m, "stage")): _get(m, "days", _get(m, "median_days")) for m in medians}
+    for m in summary.by_month if summary else []:
+        months.append({"month": m.month, "label": f"{m.month[5:7]}/{m.month[2:4]}", "decided": m.decided,
+                       "granted": m.granted, "refused": m.refused,
+                       "rate": None if m.grant_rate is None else 100 * m.grant_rate})  # a share of 1 in the API
+    medians = summary.median_days_in_stage if summary else {}
     stages = [{"stage": s, "label": labels.STAGES[s], "days": medians.get(s)} for s in labels.STEP_STAGES
               if s != "closed"]
     return months, stages
