@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import insert
+
 from store.models import Case, Person, User
 
 
@@ -75,3 +77,20 @@ async def plant_case(session: Any, creator: User, *, stage: str = "intake", give
     session.add(row)
     await session.flush()
     return row
+
+
+async def plant_many(session: Any, creator: User, cases: list[dict[str, Any]]) -> None:
+    """Bulk rows for load-shaped tests: each dict names at least id, stage and stage_entered_at of one case.
+
+    Its person gets the case's id as reference; created/updated times default to the stage entry.
+    """
+    people, rows = [], []
+    for c in cases:
+        entered = c["stage_entered_at"]
+        people.append({"id": f"p-{c['id']}", "reference": c.get("reference", c["id"]), "profile": {}})
+        rows.append({"person_id": f"p-{c['id']}", "reference": c.get("reference", c["id"]), "created_by": creator.id,
+                     "status": "active", "consent_given": True, "created_at": entered, "updated_at": entered,
+                     "last_seq": 1, "deadlines": [], "documents": [], **c})
+    await session.execute(insert(Person), people)
+    await session.execute(insert(Case), rows)
+    await session.commit()

@@ -9,14 +9,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sqlalchemy import insert
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from api.ops_service import StuckCase, stuck_cases, stuck_page
 from core.settings import Settings
-from store.models import Case, Person
-from tests.api.ops_fixtures import plant_user, private_database
+from store.models import Case
+from tests.api.ops_fixtures import plant_many, plant_user, private_database
 from tests.conftest import Api, new_case
 
 STAGES = ["intake", "document_collection", "authority_review", "joint_meeting", "decision"]
@@ -46,7 +45,7 @@ async def _plant(sessions: Any, settings: Settings) -> None:
     sla = settings.stage_sla_days
     async with sessions() as s:
         creator = await plant_user(s)
-        people, cases = [], []
+        cases = []
         for i in range(60):
             stage = STAGES[i % 5]
             entered = now - timedelta(days=100 + i // 7)  # every one past its stage SLA, in groups of seven
@@ -57,15 +56,9 @@ async def _plant(sessions: Any, settings: Settings) -> None:
             if i % 8 == 0:
                 deadlines.append(_missed("duldung_expiry", entered + timedelta(days=2)))
             updated = entered + timedelta(days=sla[stage]) if i % 3 == 0 else entered
-            people.append({"id": f"p-{i}", "reference": f"R-{i:02d}", "profile": {}})
-            cases.append({"id": f"case-{i:02d}", "person_id": f"p-{i}", "reference": f"R-{i:02d}",
-                          "created_by": creator.id, "stage": stage, "status": "active", "consent_given": True,
-                          "stage_entered_at": entered, "created_at": entered, "updated_at": updated,
-                          "last_seq": 1, "deadlines": deadlines, "documents": [],
-                          "deadline_missed": bool(deadlines)})
-        await s.execute(insert(Person), people)
-        await s.execute(insert(Case), cases)
-        await s.commit()
+            cases.append({"id": f"case-{i:02d}", "stage": stage, "stage_entered_at": entered, "updated_at": updated,
+                          "deadlines": deadlines, "deadline_missed": bool(deadlines)})
+        await plant_many(s, creator, cases)
 
 
 async def _walk(sessions: Any, client: Any, settings: Settings, limit: int) -> tuple[list[StuckCase], set[int]]:
@@ -129,19 +122,10 @@ async def test_a_page_reads_only_its_share_of_stage_sla_rows(tmp_path: Path, set
     """5,000 cases past their stage SLA: the first page holds the 100 oldest and counts them all."""
     now = datetime.now(UTC)
     async with private_database(tmp_path) as (_url, sessions):
+        cases = [{"id": f"case-{i:05d}", "stage": STAGES[i % 5],
+                  "stage_entered_at": now - timedelta(days=300, minutes=i)} for i in range(5000)]
         async with sessions() as s:
-            creator = await plant_user(s)
-            people, cases = [], []
-            for i in range(5000):
-                entered = now - timedelta(days=300, minutes=i)
-                people.append({"id": f"p-{i}", "reference": f"R-{i}", "profile": {}})
-                cases.append({"id": f"case-{i:05d}", "person_id": f"p-{i}", "reference": f"R-{i}",
-                              "created_by": creator.id, "stage": STAGES[i % 5], "status": "active",
-                              "consent_given": True, "stage_entered_at": entered, "created_at": entered,
-                              "updated_at": entered, "last_seq": 1, "deadlines": [], "documents": []})
-            await s.execute(insert(Person), people)
-            await s.execute(insert(Case), cases)
-            await s.commit()
+            await plant_many(s, await plant_user(s), cases)
         async with sessions() as s:
             page = await stuck_page(s, None, settings, limit=100)
         assert page.total == 5000 and len(page.items) == 100 and page.next_cursor

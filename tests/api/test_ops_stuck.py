@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -17,8 +17,8 @@ from temporalio.worker import Worker
 from api.ops_service import stuck_cases
 from core.settings import Settings
 from schemas.case import CaseState
-from store.models import AuditEvent, Case, OutboxMessage, Person
-from tests.api.ops_fixtures import plant_case, plant_user, private_database
+from store.models import AuditEvent, Case, OutboxMessage
+from tests.api.ops_fixtures import plant_case, plant_many, plant_user, private_database
 from tests.conftest import Api, complete_checklist, new_case
 
 
@@ -159,29 +159,21 @@ async def test_failing_activity_is_stuck(counselor: Api, ops: Api, dev_env: Work
         await s.commit()
 
 
-async def test_sql_part_is_fast_on_ten_thousand_open_cases(tmp_path: Path, settings: Settings) -> None:
+async def test_sql_part_finds_the_stuck_among_ten_thousand_open_cases(tmp_path: Path, settings: Settings) -> None:
     now = datetime.now(UTC)
+    cases = []
+    for i in range(10_000):
+        entered = now - timedelta(days=100 if i % 100 == 0 else 1)  # 100 past the intake SLA (60 days)
+        deadlines = []
+        if i % 100 == 1:  # 100 with a missed document deadline they never moved past
+            due = now - timedelta(hours=1)
+            deadlines = [{"kind": "document_due", "due": due.date().isoformat(), "due_at": due.isoformat(),
+                          "remind_at": None, "state": "missed", "ref": None}]
+        cases.append({"id": f"case-{i}", "stage": "intake" if i % 2 == 0 else "document_collection",
+                      "stage_entered_at": entered, "deadlines": deadlines, "deadline_missed": bool(deadlines)})
     async with private_database(tmp_path) as (_url, sessions):
         async with sessions() as s:
-            creator = await plant_user(s)
-            people, cases = [], []
-            for i in range(10_000):
-                pid = f"p-{i}"
-                people.append({"id": pid, "reference": f"R-{i}", "profile": {}})
-                entered = now - timedelta(days=100 if i % 100 == 0 else 1)  # 100 past the intake SLA (60 days)
-                deadlines = []
-                if i % 100 == 1:  # 100 with a missed document deadline they never moved past
-                    due = now - timedelta(hours=1)
-                    deadlines = [{"kind": "document_due", "due": due.date().isoformat(), "due_at": due.isoformat(),
-                                  "remind_at": None, "state": "missed", "ref": None}]
-                cases.append({"id": f"case-{i}", "person_id": pid, "reference": f"R-{i}", "created_by": creator.id,
-                              "stage": "intake" if i % 2 == 0 else "document_collection", "status": "active",
-                              "consent_given": True, "stage_entered_at": entered, "created_at": entered,
-                              "updated_at": entered, "last_seq": 1, "deadlines": deadlines, "documents": [],
-                              "deadline_missed": bool(deadlines)})
-            await s.execute(insert(Person), people)
-            await s.execute(insert(Case), cases)
-            await s.commit()
+            await plant_many(s, await plant_user(s), cases)
             assert await s.scalar(select(func.count()).select_from(Case)) == 10_000
         async with sessions() as s:
             found = await stuck_cases(s, None, settings)
