@@ -285,6 +285,20 @@ class Bench:
             ("ops stuck_cases, fresh Temporal scan (background)", lambda: every_finding(self.client, None), 3,
              False),
         ]
+        async def list_during_scan() -> None:
+            """The same list request while a full Temporal scan runs in the API process (every 30 s at most)."""
+            scan = asyncio.create_task(every_finding(self.client, None))
+            await asyncio.sleep(0.5)  # the scan is describing by now
+            lat = []
+            while not scan.done():
+                t = time.perf_counter()
+                await get(self.http, "/api/v1/cases?limit=50")
+                lat.append(time.perf_counter() - t)
+            await scan
+            self.row(f"GET /cases?limit=50 during a full Temporal scan @ {total}",
+                     f"p50 {ms(pct(lat, 50))}, p99 {ms(pct(lat, 99))} ({len(lat)} requests)", "–",
+                     "no target" if total >= 10_000 else "")
+
         stuck = await self.ohttp.get("/api/v1/ops/stuck")
         print(f"  stuck findings at {total}: {stuck.headers['X-Total-Count']}", flush=True)
         for label, fn, n, target in checks:
@@ -296,6 +310,7 @@ class Bench:
                 lat.append(time.perf_counter() - t)
             goal = ("target p99 < 100 ms" if target else "no target") if total >= 10_000 else ""
             self.row(f"{label} @ {total}", f"p50 {ms(pct(lat, 50))}, p99 {ms(pct(lat, 99))}", "–", goal)
+        await list_during_scan()
 
     async def memory(self) -> None:
         from store.models import AuditEvent
