@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
@@ -20,6 +18,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.cursors import decode_cursor, encode_cursor
 from api.deps import RPC_TIMEOUT, AppState
 from api.metrics import ACTIONS
 from api.problems import Problem, invalid, unavailable
@@ -116,16 +115,8 @@ def view(row: Case, user: User, state: CaseState | None = None) -> CaseRead:
     )
 
 
-def encode_cursor(created_at: datetime, case_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([created_at.isoformat(), case_id]).encode()).decode()
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        at, cid = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(at), str(cid)
-    except (ValueError, TypeError) as exc:
-        raise invalid([{"field": "cursor", "message": "ungültiger Cursor"}]) from exc
+def _case_key_from_cursor(created_at: str, case_id: str) -> tuple[datetime, str]:
+    return datetime.fromisoformat(created_at), str(case_id)
 
 
 async def list_cases(session: AsyncSession, user: User, *, stage: str | None = None, pathway: str | None = None,
@@ -148,10 +139,10 @@ async def list_cases(session: AsyncSession, user: User, *, stage: str | None = N
         else:
             stmt = stmt.where(or_(Case.reference.ilike(like), Case.authority_file_number.ilike(like)))
     if cursor:
-        at, cid = decode_cursor(cursor)
+        at, cid = decode_cursor(cursor, _case_key_from_cursor)
         stmt = stmt.where(or_(Case.created_at < at, and_(Case.created_at == at, Case.id < cid)))
     rows = list((await session.scalars(stmt.order_by(Case.created_at.desc(), Case.id.desc()).limit(limit + 1))).all())
-    nxt = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
+    nxt = encode_cursor(rows[limit - 1].created_at.isoformat(), rows[limit - 1].id) if len(rows) > limit else None
     return rows[:limit], nxt
 
 

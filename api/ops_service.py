@@ -27,9 +27,7 @@ unhandled: each one needs a person, so a large number of them is itself the inci
 from __future__ import annotations
 
 import asyncio
-import base64
 import bisect
-import json
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -47,8 +45,9 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.cursors import decode_cursor, encode_cursor
 from api.deps import RPC_TIMEOUT
-from api.problems import Problem, invalid, unavailable
+from api.problems import Problem, unavailable
 from core.settings import Settings
 from rules.lifecycle import Stage
 from schemas.case import Actor, CaseState, CaseWorkflowInput
@@ -105,20 +104,15 @@ def _key(s: StuckCase) -> Key:
     return (s.since, s.case_id, s.reason)
 
 
-def encode_cursor(s: StuckCase) -> str:
-    """The position after `s`, opaque to clients."""
-    return base64.urlsafe_b64encode(json.dumps([s.since.isoformat(), s.case_id, s.reason]).encode()).decode()
+def _cursor_parts(s: StuckCase) -> tuple[str, str, str]:
+    return s.since.isoformat(), s.case_id, s.reason
 
 
-def decode_cursor(cursor: str) -> Key:
-    try:
-        since, cid, reason = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        at = _aware(datetime.fromisoformat(since))
-        if not CURSOR_YEARS[0] <= at.year <= CURSOR_YEARS[1]:  # none we issue; far ends overflow date arithmetic
-            raise ValueError(at.year)
-        return at, str(cid), str(reason)
-    except (ValueError, TypeError) as exc:
-        raise invalid([{"field": "cursor", "message": "ungültiger Cursor"}]) from exc
+def _key_from_cursor(since: str, case_id: str, reason: str) -> Key:
+    at = _aware(datetime.fromisoformat(since))
+    if not CURSOR_YEARS[0] <= at.year <= CURSOR_YEARS[1]:  # none we issue; far ends overflow date arithmetic
+        raise ValueError(at.year)
+    return at, str(case_id), str(reason)
 
 
 class StuckPage(BaseModel):
@@ -176,7 +170,7 @@ async def stuck_page(session: AsyncSession, client: Client | None, settings: Set
     stage. The deadline part reads every case the index marks as overdue (missed deadlines: few, and each
     one needs a person) and the Temporal part is the cached scan.
     """
-    after = decode_cursor(cursor) if cursor else None
+    after = decode_cursor(cursor, _key_from_cursor) if cursor else None
     now = datetime.now(UTC)
     sla_items, sla_total = await _stage_sla(session, settings, now, after, limit)
     deadline_all = await _deadlines(session, now)
@@ -189,7 +183,7 @@ async def stuck_page(session: AsyncSession, client: Client | None, settings: Set
     merged = sorted(sla_items + deadline_items + temporal_items, key=_key)
     if limit is None or len(merged) <= limit:
         return StuckPage(items=merged, total=total, next_cursor=None)
-    return StuckPage(items=merged[:limit], total=total, next_cursor=encode_cursor(merged[limit - 1]))
+    return StuckPage(items=merged[:limit], total=total, next_cursor=encode_cursor(*_cursor_parts(merged[limit - 1])))
 
 
 # A case closed a little before the scan started may have been projected only after it read the open cases.

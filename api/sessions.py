@@ -13,6 +13,7 @@ import hmac
 import secrets
 import time
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from fastapi import Request
 from sqlalchemy import delete
@@ -48,7 +49,13 @@ def issue(settings: Settings, user: User) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode()
 
 
-def _parse(settings: Settings, cookie: str) -> tuple[int, str] | None:
+class _Cookie(NamedTuple):
+    user_id: int
+    expires: int  # unix seconds
+    payload: str  # what the signature covers; its hash names the session
+
+
+def _parse(settings: Settings, cookie: str) -> _Cookie | None:
     try:
         raw = base64.urlsafe_b64decode(cookie.encode()).decode()
         uid, exp, nonce, sig = raw.split(":")
@@ -57,7 +64,7 @@ def _parse(settings: Settings, cookie: str) -> tuple[int, str] | None:
     payload = f"{uid}:{exp}:{nonce}"
     if not hmac.compare_digest(sig, _sign(session_secret(settings), payload)) or int(exp) < time.time():
         return None
-    return int(uid), payload
+    return _Cookie(int(uid), int(exp), payload)
 
 
 def csrf_token(settings: Settings, cookie: str) -> str:
@@ -77,9 +84,9 @@ async def user_from_cookie(request: Request, session: AsyncSession) -> User | No
     parsed = _parse(settings, cookie)
     if parsed is None:
         return None
-    if await session.get(EndedSession, _session_hash(parsed[1])) is not None:
+    if await session.get(EndedSession, _session_hash(parsed.payload)) is not None:
         return None  # logged out: this cookie ended on the server
-    user = await session.get(User, parsed[0])
+    user = await session.get(User, parsed.user_id)
     if user is None or user.revoked_at is not None:
         return None
     # Cookie-authenticated writes must carry the CSRF token (header or form field, checked by the UI).
@@ -96,10 +103,10 @@ async def end_session(request: Request, session: AsyncSession, user: User) -> No
     settings: Settings = request.app.state.bleibe.settings
     now = datetime.now(UTC)
     parsed = _parse(settings, request.cookies.get(COOKIE, ""))
-    if parsed is not None and parsed[0] == user.id:
-        key = _session_hash(parsed[1])
+    if parsed is not None and parsed.user_id == user.id:
+        key = _session_hash(parsed.payload)
         if await session.get(EndedSession, key) is None:
-            expires = datetime.fromtimestamp(int(parsed[1].split(":")[1]), UTC)
+            expires = datetime.fromtimestamp(parsed.expires, UTC)
             session.add(EndedSession(session_hash=key, user_id=user.id, expires_at=expires))
     # Rows of cookies that have run out anyway are no longer needed.
     await session.execute(delete(EndedSession).where(EndedSession.expires_at < now))

@@ -445,14 +445,20 @@ def _action_message(exc: Problem) -> str:
 
 @router.get("/meetings", response_class=HTMLResponse)
 async def meetings_page(request: Request, session: SessionDep) -> Response:
-    from api.routes import meetings
-
     user = await page_user(request, session)
     if user is None:
         return to_login(request)
     if user.role == "ops":
         return error_page(request, user, 403, "Der Betrieb sieht keine Austauschtreffen.")
-    return render(request, "meetings.html", user, errors={}, values={},
+    return await _meetings_list(request, session, user)
+
+
+async def _meetings_list(request: Request, session: AsyncSession, user: User, *, status: int = 200,
+                         errors: dict[str, str] | None = None, values: dict[str, Any] | None = None) -> Response:
+    """The meetings page, with the planning form's errors and values after a refused submit."""
+    from api.routes import meetings
+
+    return render(request, "meetings.html", user, status=status, errors=errors or {}, values=values or {},
                   meetings=await meetings.list_meetings(session=session, user=user))
 
 
@@ -479,8 +485,7 @@ async def plan_meeting(request: Request, session: SessionDep, st: StateDep) -> R
         errors = forms.problem_errors(exc, top_level_only=True)
     else:
         return RedirectResponse(f"/meetings/{created['id']}", status_code=303)
-    return render(request, "meetings.html", user, status=422, errors=errors, values=values,
-                  meetings=await meetings.list_meetings(session=session, user=user))
+    return await _meetings_list(request, session, user, status=422, errors=errors, values=values)
 
 
 @router.get("/meetings/{meeting_id}", response_class=HTMLResponse)
